@@ -1,0 +1,51 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+export interface KyvernoArgs {
+    /** Chart version (a local chart's Chart.yaml decides its own). Defaults to `3.4.5`. */
+    chartVersion?: pulumi.Input<string>;
+    /** Chart name in `repository`, or the path of a local chart directory. Defaults to `kyverno`. */
+    chart?: pulumi.Input<string>;
+    /** Helm repository; undefined for a local chart. Defaults to `https://kyverno.github.io/kyverno/`. */
+    repository?: pulumi.Input<string>;
+    /** Namespace, created by the release. Defaults to `kyverno`. */
+    namespace?: pulumi.Input<string>;
+    /** Extra chart values. Defaults to none. */
+    values?: pulumi.Input<Record<string, unknown>>;
+    /** Seconds Helm waits for the release to become ready. Defaults to 600. */
+    timeoutSeconds?: number;
+}
+
+/**
+ * Kyverno from its Helm chart as a `helm.v3.Release`, so the chart's own hooks run (its pre-delete
+ * hook removes the webhook configurations that would otherwise block the API server once Kyverno
+ * is gone). The release waits for its workloads: the component is ready when Kyverno is.
+ */
+export class Kyverno extends pulumi.ComponentResource {
+    public static readonly type = "policy-stack:kyverno:Kyverno";
+    public readonly release: k8s.helm.v3.Release;
+    public readonly version: pulumi.Output<string>;
+    public readonly appVersion: pulumi.Output<string>;
+    public readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: KyvernoArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(Kyverno.type, name, {}, opts);
+        const repository = args.repository;
+        this.release = new k8s.helm.v3.Release(`${name}-release`, {
+            name: "kyverno",
+            chart: args.chart ?? "kyverno",
+            version: args.chartVersion ?? "3.4.5",
+            repositoryOpts: repository === undefined ? undefined : { repo: repository },
+            namespace: args.namespace ?? "kyverno",
+            createNamespace: true,
+            values: args.values ?? {},
+            timeout: args.timeoutSeconds ?? 600,
+            skipAwait: false,
+            cleanupOnFail: true,
+        }, { parent: this });
+        this.version = this.release.status.version;
+        this.appVersion = this.release.status.appVersion;
+        this.namespace = this.release.status.namespace;
+        this.registerOutputs({ version: this.version, appVersion: this.appVersion, namespace: this.namespace });
+    }
+}

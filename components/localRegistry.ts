@@ -1,0 +1,58 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as command from "@pulumi/command";
+import { localRegistryHostingData, registryConnectCommand, registryContainerCommands } from "../lib/kind";
+
+export interface LocalRegistryArgs {
+    /** Name of the kind cluster whose nodes use the registry (pass the Cluster's output: the wiring waits for it). */
+    clusterName: pulumi.Input<string>;
+    /** Registry container name, also its host name on the `kind` network. Defaults to `kind-registry`. */
+    containerName?: string;
+    /** Port on 127.0.0.1 the host pushes to. Defaults to 5001. */
+    hostPort?: number;
+    /** Registry image. Defaults to `registry:2`. */
+    image?: string;
+}
+
+/**
+ * kind's local-registry recipe: a registry container on the host (started before the cluster is
+ * ready, so the artifact push need not wait for the cluster), containerd `certs.d` entries on each
+ * node, the container joined to the `kind` network, and the `local-registry-hosting` ConfigMap.
+ * Kubernetes children take their provider from `opts.providers`.
+ */
+export class LocalRegistry extends pulumi.ComponentResource {
+    public static readonly type = "policy-stack:registry:LocalRegistry";
+    /** The running registry container; the artifact push depends on it. */
+    public readonly container: command.local.Command;
+    /** Push address as the host sees it. */
+    public readonly pushUrl: pulumi.Output<string>;
+    /** Pull address as pods in the cluster see it. */
+    public readonly pullUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: LocalRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(LocalRegistry.type, name, {}, opts);
+        const containerName = args.containerName ?? "kind-registry";
+        const hostPort = args.hostPort ?? 5001;
+        const image = args.image ?? "registry:2";
+        const containerCommands = registryContainerCommands({ containerName, hostPort, image });
+        this.container = new command.local.Command(`${name}-container`, {
+            // Built from plain values only: no dependency on the cluster.
+            create: containerCommands.create,
+            delete: containerCommands.delete,
+            logging: "stderr",
+        }, { parent: this });
+        const connect = new command.local.Command(`${name}-connect`, {
+            create: pulumi.output(args.clusterName).apply((clusterName) =>
+                registryConnectCommand({ containerName, hostPort, clusterName })),
+            triggers: [this.container.id],
+            logging: "stderr",
+        }, { parent: this });
+        new k8s.core.v1.ConfigMap(`${name}-hosting`, {
+            metadata: { name: "local-registry-hosting", namespace: "kube-public" },
+            data: localRegistryHostingData(hostPort),
+        }, { parent: this, dependsOn: [connect] });
+        this.pushUrl = pulumi.output(`oci://localhost:${hostPort}`);
+        this.pullUrl = pulumi.output(`oci://${containerName}:5000`);
+        this.registerOutputs({ pushUrl: this.pushUrl, pullUrl: this.pullUrl });
+    }
+}

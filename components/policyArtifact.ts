@@ -1,0 +1,139 @@
+import * as pulumi from "@pulumi/pulumi";
+import { publishArtifact, PreparedArtifact, PublishInputs } from "../lib/publish";
+
+/** One entry per policy in the resource's inputs, so `pulumi preview --diff` names each changed policy. */
+export interface PolicyEntry {
+    kind: string;
+    /** sha256 of the policy's normalised content. */
+    digest: string;
+    /** Effective enforcement as written in the artifact (before any stack patch). */
+    enforcement: string;
+    file: string;
+}
+
+export interface PolicyArtifactArgs {
+    /** The locally built artifact (see `prepareArtifact`): its digest and policies become the resource's inputs. */
+    prepared: PreparedArtifact;
+    /** Push address, `oci://host[:port]/repository`. */
+    url: pulumi.Input<string>;
+    /** Semver tag. */
+    tag: pulumi.Input<string>;
+    /** Plain HTTP to the registry. Defaults to `false`. */
+    insecure?: pulumi.Input<boolean>;
+    /** PEM CA bundle for TLS to the registry. Defaults to the system CAs. */
+    caFile?: pulumi.Input<string>;
+    /** Registry user. Defaults to the Docker config's credentials for the host, else anonymous. */
+    username?: pulumi.Input<string>;
+    /** Registry password; stored only as a Pulumi secret. */
+    password?: pulumi.Input<string>;
+    /** Move the tag if it holds different content. Defaults to `false`. */
+    force?: pulumi.Input<boolean>;
+}
+
+interface ArtifactState extends Omit<PublishInputs, "password"> {
+    policies: Record<string, PolicyEntry>;
+    password?: string;
+    repository: string;
+    revision: string;
+    blobsUploaded?: number;
+}
+
+/**
+ * The dynamic provider: nothing is pushed at preview (only `diff` runs there), and an unchanged
+ * digest means no update and therefore no registry traffic at all.
+ */
+const artifactProvider: pulumi.dynamic.ResourceProvider = {
+    async diff(_id: string, olds: ArtifactState, news: ArtifactState): Promise<pulumi.dynamic.DiffResult> {
+        // The directory path is deliberately not compared: moving the checkout changes nothing shipped.
+        const watched: (keyof ArtifactState)[] = ["url", "tag", "digest"];
+        const changed = watched.filter((key) => olds[key] !== news[key]);
+        return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+    },
+    async create(inputs: ArtifactState): Promise<pulumi.dynamic.CreateResult> {
+        const result = await publishArtifact(inputs);
+        return { id: `${inputs.url}:${inputs.tag}`, outs: stateOf(inputs, result.blobsUploaded) };
+    },
+    async update(_id: string, _olds: ArtifactState, news: ArtifactState): Promise<pulumi.dynamic.UpdateResult> {
+        const result = await publishArtifact(news);
+        return { outs: stateOf(news, result.blobsUploaded) };
+    },
+    async delete(): Promise<void> {
+        // Published artifacts are releases: other stacks and rollbacks may still pull them, so
+        // destroying the stack leaves the registry untouched.
+    },
+};
+
+function stateOf(inputs: ArtifactState, blobsUploaded: number): ArtifactState {
+    const { password: _password, ...rest } = inputs;
+    return { ...rest, blobsUploaded };
+}
+
+/** The artifact resource. Its inputs are the per-policy map and the digest; see the provider above. */
+class PolicyArtifactResource extends pulumi.dynamic.Resource {
+    public readonly url!: pulumi.Output<string>;
+    public readonly tag!: pulumi.Output<string>;
+    public readonly digest!: pulumi.Output<string>;
+    public readonly revision!: pulumi.Output<string>;
+    public readonly repository!: pulumi.Output<string>;
+    public readonly policies!: pulumi.Output<Record<string, PolicyEntry>>;
+
+    constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
+        super(artifactProvider, name, { blobsUploaded: undefined, ...props }, opts, "policy-stack", "PolicyArtifact");
+    }
+}
+
+/**
+ * The team's policies as a Flux OCI artifact in a registry. Built locally during the program run
+ * (so preview knows the digest and each policy's content hash), pushed by `pulumi up` only when
+ * the digest, tag or URL changed.
+ */
+export class PolicyArtifact extends pulumi.ComponentResource {
+    public static readonly type = "policy-stack:artifact:PolicyArtifact";
+    /** Push address, oci://host/repository. */
+    public readonly url: pulumi.Output<string>;
+    public readonly tag: pulumi.Output<string>;
+    /** Manifest digest, sha256:…. */
+    public readonly digest: pulumi.Output<string>;
+    /** `<tag>@sha256:<digest>`, as Flux reports the revision it pulled. */
+    public readonly revision: pulumi.Output<string>;
+    /** The policies in the artifact: kind, name and enforcement. */
+    public readonly policies: { name: string; namespace?: string; kind: string; enforcement: string }[];
+    /** The resource that pushes; depend on it to wait for the push. */
+    public readonly resource: pulumi.CustomResource;
+
+    constructor(name: string, args: PolicyArtifactArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(PolicyArtifact.type, name, {}, opts);
+        const prepared = args.prepared;
+        const policies: Record<string, PolicyEntry> = {};
+        for (const p of prepared.policies) {
+            policies[p.key] = { kind: p.kind, digest: p.digest, enforcement: p.enforcement, file: p.file };
+        }
+        const url = pulumi.output(args.url);
+        const tag = pulumi.output(args.tag);
+        const resource = new PolicyArtifactResource(`${name}-push`, {
+            path: prepared.path,
+            url,
+            tag,
+            digest: prepared.digest,
+            layerDigest: prepared.layerDigest,
+            source: prepared.source,
+            revision: pulumi.interpolate`${tag}@${prepared.digest}`,
+            sourceRevision: prepared.sourceRevision,
+            created: prepared.created,
+            repository: url.apply((u) => u.replace(/^oci:\/\/[^/]+\//, "")),
+            insecure: args.insecure ?? false,
+            caFile: args.caFile,
+            username: args.username,
+            password: args.password === undefined ? undefined : pulumi.secret(args.password),
+            force: args.force ?? false,
+            policies,
+        }, { parent: this, additionalSecretOutputs: ["password"] });
+        this.resource = resource;
+        this.url = resource.url;
+        this.tag = resource.tag;
+        this.digest = resource.digest;
+        this.revision = resource.revision;
+        this.policies = prepared.policies.map((p) => ({ name: p.name, namespace: p.namespace, kind: p.kind, enforcement: p.enforcement }));
+        this.registerOutputs({ url: this.url, tag: this.tag, digest: this.digest, revision: this.revision });
+    }
+}
