@@ -1,0 +1,115 @@
+/**
+ * The policy stack: cluster → (Flux ∥ Kyverno) → registry secret, OCIRepository → Kustomization,
+ * with the policy artifact built and pushed beside the cluster. Wiring only: the logic lives in
+ * components/ and lib/.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig } from "./components/config";
+import { Cluster } from "./components/cluster";
+import { LocalRegistry } from "./components/localRegistry";
+import { Flux } from "./components/flux";
+import { Kyverno } from "./components/kyverno";
+import { RegistrySecret } from "./components/registrySecret";
+import { PolicyArtifact } from "./components/policyArtifact";
+import { PolicySource } from "./components/policySource";
+import { durationSeconds, parseOciUrl } from "./lib/config";
+import { enforcementPatches, enforceOperations } from "./lib/patches";
+import { prepareArtifact } from "./lib/publish";
+
+export = async () => {
+    // Everything that can be wrong with the input fails here, before any resource is registered.
+    const config = readStackConfig();
+    const prepared = await prepareArtifact(config.artifact.policiesPath);
+
+    const cluster = new Cluster("cluster", config.cluster.mode === "kind"
+        ? { mode: "kind", name: config.cluster.name, nodeImage: config.cluster.nodeImage, localRegistry: config.registry.mode === "local" }
+        : {
+            mode: "existing",
+            kubeconfig: config.cluster.kubeconfig === undefined ? undefined : pulumi.secret(config.cluster.kubeconfig),
+            context: config.cluster.context,
+        });
+    const k8s = { providers: { kubernetes: cluster.provider } };
+
+    const registry = config.registry;
+    const localRegistry = registry.mode === "local"
+        ? new LocalRegistry("registry", {
+            clusterName: cluster.name,
+            containerName: registry.containerName,
+            hostPort: registry.hostPort,
+            image: registry.image,
+        }, k8s)
+        : undefined;
+    const credentials = registry.mode === "external" && registry.username !== undefined && registry.password !== undefined
+        ? { username: registry.username, password: pulumi.secret(registry.password) }
+        : undefined;
+
+    // The push needs the registry, never the cluster.
+    const artifact = new PolicyArtifact("policies", {
+        prepared,
+        url: registry.pushUrl,
+        tag: config.artifact.tag,
+        insecure: registry.insecure,
+        caFile: registry.mode === "external" ? registry.caFile : undefined,
+        username: credentials?.username,
+        password: credentials?.password,
+        force: config.artifact.force,
+    }, { dependsOn: localRegistry ? [localRegistry.container] : [] });
+
+    const flux = new Flux("flux", { version: config.flux.version, installManifest: config.flux.installManifest }, k8s);
+    const kyverno = new Kyverno("kyverno", {
+        chartVersion: config.kyverno.chartVersion,
+        chart: config.kyverno.chart,
+        repository: config.kyverno.repository,
+        namespace: config.kyverno.namespace,
+    }, k8s);
+
+    const pullHost = (parseOciUrl(registry.pullUrl) as { host: string }).host;
+    const secret = credentials
+        ? new RegistrySecret("registry-credentials", {
+            registryHost: pullHost,
+            username: credentials.username,
+            password: credentials.password,
+            namespace: config.flux.namespace,
+            secretName: `${config.flux.sourceName}-registry`,
+        }, { ...k8s, dependsOn: flux.resources })
+        : undefined;
+
+    const patches = enforcementPatches(prepared.policies, config.enforcement);
+    const source = new PolicySource("policy-source", {
+        sourceName: config.flux.sourceName,
+        namespace: config.flux.namespace,
+        url: registry.pullUrl,
+        semverRange: config.artifact.semverRange,
+        expectedRevision: artifact.revision,
+        secretName: secret?.secretName,
+        insecure: registry.insecure,
+        interval: config.flux.interval,
+        timeoutSeconds: durationSeconds(config.flux.reconcileTimeout),
+        patches: patches.map((p) => ({ patch: p.patch, target: p.target })),
+        sourceDependsOn: flux.resources.apply((rs) => [...rs, artifact.resource, ...(secret ? [secret.secret] : [])]),
+        applyDependsOn: [kyverno.release],
+    }, k8s);
+
+    return {
+        kubeconfig: cluster.kubeconfig,
+        clusterName: cluster.name,
+        registryPushUrl: registry.pushUrl,
+        registryPullUrl: registry.pullUrl,
+        artifactUrl: artifact.url,
+        artifactTag: artifact.tag,
+        artifactDigest: artifact.digest,
+        artifactRevision: artifact.revision,
+        enforcement: config.enforcement,
+        policies: prepared.policies.map((p) => ({
+            name: p.name,
+            namespace: p.namespace,
+            kind: p.kind,
+            enforcement: config.enforcement === "enforce" && enforceOperations(p).length > 0 ? "Enforce" : p.enforcement,
+        })),
+        fluxVersion: flux.version,
+        kyvernoChartVersion: kyverno.version,
+        kyvernoVersion: kyverno.appVersion,
+        ociRepository: { name: source.ociRepository.metadata.name, namespace: source.ociRepository.metadata.namespace },
+        kustomization: { name: source.name, namespace: source.namespace },
+    };
+};
