@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# Build the end-to-end tool chain (Pulumi CLI + language host, providers,
+# Kubernetes control plane, etcd, kwok, Flux controllers, flux, oras) from the
+# Go module proxy into a per-user cache outside the repository.
+#
+# Usage:
+#   scripts/build-tools.sh [--list] [tool ...]
+#   PATH="$(scripts/build-tools.sh | tail -1):$PATH"
+#
+# With no tool names every tool is built (in the order the e2e tests need
+# them); otherwise only the named ones. Tools already built with the same
+# inputs are skipped. Progress goes to stderr; stdout gets exactly one line,
+# the bin directory of symlinks for the current pins in scripts/tools.env.
+#
+# Layout (TOOLS_DIR = ${POLICY_STACK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/policy-stack/tools}):
+#   TOOLS_DIR/<tool>/<version>/bin/...   the binaries
+#   TOOLS_DIR/<tool>/<version>/stamp     version + fingerprint of the build inputs
+#   TOOLS_DIR/bin-<hash of tools.env>/   symlinks to every built binary
+#
+# Versions live in scripts/tools.env; wrapper-module templates in scripts/tools/.
+# GOCACHE / GOMODCACHE are left at Go's defaults (outside the repository).
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ENV_FILE="$SCRIPT_DIR/tools.env"
+TEMPLATE_DIR="$SCRIPT_DIR/tools"
+TOOLS_DIR=${POLICY_STACK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/policy-stack/tools}
+
+# Order matters: what the end-to-end test needs first comes first.
+ALL_TOOLS=(
+  pulumi
+  pulumi-language-nodejs
+  pulumi-resource-kubernetes
+  kwok
+  etcd
+  kubernetes
+  source-controller
+  kustomize-controller
+  flux
+  oras
+)
+
+log() { printf '[%s] %s\n' "$(date '+%H:%M:%S')" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- pins
+ENV_KEYS=()
+while IFS= read -r line || [ -n "$line" ]; do
+  case "$line" in ''|'#'*) continue ;; esac
+  key=${line%%=*}; val=${line#*=}
+  [[ "$key" =~ ^[A-Z_][A-Z0-9_]*$ ]] || die "bad line in tools.env: $line"
+  printf -v "$key" '%s' "$val"
+  ENV_KEYS+=("$key")
+done < "$ENV_FILE"
+
+command -v go >/dev/null || die "go is not on PATH"
+export CGO_ENABLED=0 GOWORK=off
+GO_VERSION=$(go env GOVERSION)
+GO_PLATFORM="$(go env GOOS)/$(go env GOARCH)"
+
+# ---------------------------------------------------------------- helpers
+# render TEMPLATE OUT: replace every @KEY@ from tools.env.
+render() {
+  local sed_args=() k
+  for k in "${ENV_KEYS[@]}"; do sed_args+=(-e "s|@$k@|${!k}|g"); done
+  sed "${sed_args[@]}" "$1" > "$2"
+  if grep -v '^[[:space:]]*//' "$2" | grep -q '@[A-Z_]*@'; then die "unknown placeholder in $1"; fi
+}
+
+# module_json MODULE@VERSION FIELD: download a module and print a field of
+# `go mod download -json` (Dir, GoMod, Time, Origin.Hash, ...).
+module_json() {
+  go mod download -json "$1" | node -e '
+    let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+      const j = JSON.parse(s);
+      if (j.Error) { console.error(j.Error); process.exit(1); }
+      let v = j; for (const p of process.argv[1].split(".")) v = v == null ? v : v[p];
+      console.log(v == null ? "" : v);
+    });' "$2"
+}
+
+# add_replaces GOMOD WORKDIR [LOCAL_VERSION]: copy the replace directives of
+# an upstream go.mod into the wrapper module in WORKDIR. Replaces that point
+# at a local directory are dropped, except when LOCAL_VERSION is given: then
+# they become `old => old LOCAL_VERSION` (used for k8s.io staging modules).
+add_replaces() {
+  local gomod=$1 dir=$2 localver=${3:-} spec
+  while IFS= read -r spec; do
+    [ -n "$spec" ] || continue
+    log "    replace $spec"
+    (cd "$dir" && go mod edit -replace="$spec")
+  done < <(go mod edit -json "$gomod" | node -e '
+    let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+      const localver = process.argv[1];
+      for (const r of JSON.parse(s).Replace || []) {
+        const old = r.Old.Path + (r.Old.Version ? "@" + r.Old.Version : "");
+        if (r.New.Version) console.log(old + "=" + r.New.Path + "@" + r.New.Version);
+        else if (localver) console.log(old + "=" + r.Old.Path + "@" + localver);
+      }
+    });' "$localver")
+}
+
+# gobuild DIR OUT TAGS LDFLAGS PKG...: the common build command.
+gobuild() {
+  local dir=$1 out=$2 tags=$3 ldflags=$4; shift 4
+  (cd "$dir" && go build -mod=mod -trimpath -pgo=off ${tags:+-tags "$tags"} \
+     -ldflags "-s -w $ldflags" -o "$out" "$@")
+}
+
+# gocopy MODULE@VERSION DEST: writable copy of a module from the module cache.
+gocopy() {
+  local src; src=$(module_json "$1" Dir)
+  cp -r "$src" "$2"
+  chmod -R u+w "$2"
+}
+
+# ---------------------------------------------------------------- tools
+# Each tool has: version_<tool> (prints the cache version), bins_<tool>
+# (binaries it must produce) and build_<tool> OUTBIN WORKDIR.
+
+version_pulumi() { echo "$PULUMI_VERSION"; }
+bins_pulumi() { echo pulumi; }
+build_pulumi() {
+  local out=$1 w=$2 d
+  render "$TEMPLATE_DIR/pulumi/go.mod.in" "$w/go.mod"
+  d=$(module_json "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" Dir)
+  add_replaces "$d/go.mod" "$w"
+  (cd "$w" && go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$PULUMI_VERSION" \
+      "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")
+  gobuild "$w" "$out/pulumi" osusergo,grpcnotrace \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+}
+
+# The upstream Node.js language host module is not served by the module proxy
+# (no version of it is), so this is our own minimal host in
+# scripts/tools/pulumi-language-nodejs (built against sdk/v3 at the pin). The
+# plugin shims the Pulumi release archives ship next to it are generated here.
+version_pulumi_language_nodejs() { echo "$PULUMI_VERSION"; }
+bins_pulumi_language_nodejs() { echo pulumi-language-nodejs pulumi-resource-pulumi-nodejs pulumi-analyzer-policy; }
+build_pulumi_language_nodejs() {
+  local out=$1 w=$2
+  render "$TEMPLATE_DIR/pulumi-language-nodejs/go.mod.in" "$w/go.mod"
+  cp "$TEMPLATE_DIR/pulumi-language-nodejs/"*.go "$w/"
+  (cd "$w" && go get "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")
+  gobuild "$w" "$out/pulumi-language-nodejs" osusergo,grpcnotrace \
+    "-X main.version=$PULUMI_VERSION" .
+  # Plugin shims: resolve @pulumi/pulumi from the program directory (the
+  # plugin's working directory) and run its JS entry point.
+  local shim
+  for shim in "pulumi-resource-pulumi-nodejs:cmd/dynamic-provider" "pulumi-analyzer-policy:cmd/run-policy-pack"; do
+    cat > "$out/${shim%%:*}" <<EOF
+#!/bin/sh
+# Generated by scripts/build-tools.sh: runs @pulumi/pulumi/${shim#*:} from the
+# program's own node_modules.
+entry=\$(node -p "require.resolve('@pulumi/pulumi/${shim#*:}')") || exit 1
+exec node "\$entry" "\$@"
+EOF
+    chmod +x "$out/${shim%%:*}"
+  done
+}
+
+# The provider module is only served as the pseudo-version of the v4.25.0
+# commit. Its main embeds schema-embed.json / terraform-mapping-embed.json,
+# which upstream generates (schema.json with .version set, minified): do the
+# same in a copy of the module, and drop the local `sdk/v4 => ../sdk` replace.
+version_pulumi_resource_kubernetes() { echo "$PULUMI_KUBERNETES_VERSION"; }
+bins_pulumi_resource_kubernetes() { echo pulumi-resource-kubernetes; }
+build_pulumi_resource_kubernetes() {
+  local out=$1 w=$2 m="$2/provider" c
+  gocopy "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION" "$m"
+  c="$m/cmd/pulumi-resource-kubernetes"
+  node -e '
+    const fs = require("fs"); const [dir, version] = process.argv.slice(1);
+    const schema = JSON.parse(fs.readFileSync(dir + "/schema.json", "utf8"));
+    schema.version = version;
+    fs.writeFileSync(dir + "/schema-embed.json", JSON.stringify(schema));
+    const tf = JSON.parse(fs.readFileSync(dir + "/terraform-mapping.json", "utf8"));
+    fs.writeFileSync(dir + "/terraform-mapping-embed.json", JSON.stringify(tf));
+  ' "$c" "$PULUMI_KUBERNETES_VERSION"
+  (cd "$m" && go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4)
+  gobuild "$m" "$out/pulumi-resource-kubernetes" "" \
+    "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
+    ./cmd/pulumi-resource-kubernetes
+}
+
+version_kwok() { echo "$KWOK_VERSION"; }
+bins_kwok() { echo kwok kwokctl; }
+build_kwok() {
+  local out=$1
+  GOBIN="$out" go install -trimpath -pgo=off -ldflags "-s -w" \
+    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+}
+
+version_etcd() { echo "$ETCD_VERSION"; }
+bins_etcd() { echo etcd; }
+build_etcd() {
+  local out=$1 w=$2
+  render "$TEMPLATE_DIR/etcd/go.mod.in" "$w/go.mod"
+  gobuild "$w" "$out/etcd" "" "" go.etcd.io/etcd/server/v3
+}
+
+version_kubernetes() { echo "$KUBERNETES_VERSION"; }
+bins_kubernetes() { echo kube-apiserver kube-controller-manager kube-scheduler kubectl; }
+build_kubernetes() {
+  local out=$1 w=$2 mod="k8s.io/kubernetes@$KUBERNETES_VERSION" commit date major minor ld="" p
+  render "$TEMPLATE_DIR/kubernetes/go.mod.in" "$w/go.mod"
+  add_replaces "$(module_json "$mod" GoMod)" "$w" "$KUBERNETES_STAGING_VERSION"
+  commit=$(module_json "$mod" Origin.Hash)
+  date=$(module_json "$mod" Time)
+  major=${KUBERNETES_VERSION#v}; major=${major%%.*}
+  minor=${KUBERNETES_VERSION#v*.}; minor=${minor%%.*}
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $p.gitVersion=$KUBERNETES_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
+    ld+=" -X $p.gitCommit=$commit -X $p.gitTreeState=clean -X $p.buildDate=$date"
+  done
+  gobuild "$w" "$out/" providerless,grpcnotrace "$ld" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+}
+
+# Flux controllers: wrapper module requiring the controller and its api
+# module at the same release, plus the non-local replaces of the real go.mod.
+build_flux_controller() {
+  local name=$1 version=$2 out=$3 w=$4 mod="github.com/fluxcd/$1"
+  render "$TEMPLATE_DIR/$name/go.mod.in" "$w/go.mod"
+  add_replaces "$(module_json "$mod@$version" GoMod)" "$w"
+  gobuild "$w" "$out/$name" "" "" "$mod"
+}
+version_source_controller() { echo "$SOURCE_CONTROLLER_VERSION"; }
+bins_source_controller() { echo source-controller; }
+build_source_controller() { build_flux_controller source-controller "$SOURCE_CONTROLLER_VERSION" "$@"; }
+version_kustomize_controller() { echo "$KUSTOMIZE_CONTROLLER_VERSION"; }
+bins_kustomize_controller() { echo kustomize-controller; }
+build_kustomize_controller() { build_flux_controller kustomize-controller "$KUSTOMIZE_CONTROLLER_VERSION" "$@"; }
+
+# flux CLI: built inside a copy of its module (its go.mod/go.sum as is). Its
+# cmd/flux embeds manifests/*.yaml, generated upstream at release time; a
+# placeholder satisfies the embed (`flux install` without --manifests is then
+# unusable; the tests use the vendored install.yaml instead).
+version_flux() { echo "$FLUX_VERSION"; }
+bins_flux() { echo flux; }
+build_flux() {
+  local out=$1 w=$2 m="$2/flux2"
+  gocopy "github.com/fluxcd/flux2/v2@$FLUX_VERSION" "$m"
+  mkdir -p "$m/cmd/flux/manifests"
+  printf '# placeholder: manifests are not embedded in this build\n' > "$m/cmd/flux/manifests/placeholder.yaml"
+  gobuild "$m" "$out/flux" "" "-X main.VERSION=${FLUX_VERSION#v}" ./cmd/flux
+}
+
+version_oras() { echo "$ORAS_VERSION"; }
+bins_oras() { echo oras; }
+build_oras() {
+  local out=$1
+  GOBIN="$out" go install -trimpath -pgo=off -ldflags "-s -w" "oras.land/oras/cmd/oras@$ORAS_VERSION"
+}
+
+# ---------------------------------------------------------------- driver
+fn() { echo "${1//-/_}"; }
+
+# Fingerprint of everything that goes into a tool's build.
+fingerprint() {
+  local t; t=$(fn "$1")
+  {
+    echo "$1 $("version_$t") $GO_VERSION $GO_PLATFORM CGO_ENABLED=$CGO_ENABLED"
+    for k in "${ENV_KEYS[@]}"; do echo "$k=${!k}"; done
+    declare -f "build_$t" "bins_$t" gobuild add_replaces render gocopy build_flux_controller
+    if [ -d "$TEMPLATE_DIR/$1" ]; then
+      find "$TEMPLATE_DIR/$1" -type f | LC_ALL=C sort | xargs cat
+    fi
+  } | sha256sum | cut -c1-16
+}
+
+is_built() {
+  local tool=$1 dir=$2 fp=$3 b
+  [ -f "$dir/stamp" ] && grep -qx "fingerprint=$fp" "$dir/stamp" || return 1
+  for b in $("bins_$(fn "$tool")"); do [ -x "$dir/bin/$b" ] || return 1; done
+}
+
+build_tool() {
+  local tool=$1 t version dir fp start work stage rc=0
+  t=$(fn "$tool")
+  version=$("version_$t")
+  dir="$TOOLS_DIR/$tool/$version"
+  fp=$(fingerprint "$tool")
+  if is_built "$tool" "$dir" "$fp"; then
+    log "$tool $version: up to date ($dir)"
+    return 0
+  fi
+  mkdir -p "$TOOLS_DIR/$tool"
+  # One builder per tool at a time (several checkouts may share the cache).
+  exec 9> "$TOOLS_DIR/$tool/.lock"
+  if command -v flock >/dev/null; then flock 9; fi
+  if is_built "$tool" "$dir" "$fp"; then
+    log "$tool $version: up to date (built concurrently)"
+    exec 9>&-; return 0
+  fi
+  start=$(date +%s)
+  log "$tool $version: building"
+  work=$(mktemp -d "${TMPDIR:-/tmp}/policy-stack-$tool.XXXXXX")
+  stage="$TOOLS_DIR/$tool/.$version.tmp.$$"
+  rm -rf "$stage"; mkdir -p "$stage/bin"
+  if ( set -e; "build_$t" "$stage/bin" "$work" ) >&2; then
+    for b in $("bins_$t"); do
+      [ -x "$stage/bin/$b" ] || { log "$tool: $b was not produced"; rc=1; }
+    done
+  else
+    rc=1
+  fi
+  if [ "$rc" = 0 ]; then
+    printf 'tool=%s\nversion=%s\ngo=%s\nbuilt=%s\nseconds=%s\nfingerprint=%s\n' \
+      "$tool" "$version" "$GO_VERSION" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+      "$(( $(date +%s) - start ))" "$fp" > "$stage/stamp"
+    rm -rf "$dir"; mv "$stage" "$dir"
+    log "$tool $version: built in $(( $(date +%s) - start ))s"
+  else
+    rm -rf "$stage"
+    log "$tool $version: FAILED after $(( $(date +%s) - start ))s (work dir kept: $work)"
+  fi
+  [ "$rc" != 0 ] || rm -rf "$work"
+  exec 9>&-
+  return "$rc"
+}
+
+link_bin_dir() {
+  local hash bindir tool t version dir b
+  hash=$(sha256sum "$ENV_FILE" | cut -c1-12)
+  bindir="$TOOLS_DIR/bin-$hash"
+  mkdir -p "$bindir"
+  for tool in "${ALL_TOOLS[@]}"; do
+    t=$(fn "$tool"); version=$("version_$t"); dir="$TOOLS_DIR/$tool/$version"
+    [ -f "$dir/stamp" ] || continue
+    for b in $("bins_$t"); do
+      [ -x "$dir/bin/$b" ] && ln -sfn "$dir/bin/$b" "$bindir/$b"
+    done
+  done
+  echo "$bindir"
+}
+
+main() {
+  local tools=() tool failed=() total_start
+  case "${1:-}" in
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; return 0 ;;
+    --list) for tool in "${ALL_TOOLS[@]}"; do echo "$tool $("version_$(fn "$tool")")"; done; return 0 ;;
+  esac
+  if [ $# -eq 0 ]; then tools=("${ALL_TOOLS[@]}"); else tools=("$@"); fi
+  for tool in "${tools[@]}"; do
+    declare -F "build_$(fn "$tool")" >/dev/null || die "unknown tool '$tool' (known: ${ALL_TOOLS[*]})"
+  done
+  mkdir -p "$TOOLS_DIR"
+  total_start=$(date +%s)
+  log "tools dir: $TOOLS_DIR ($GO_VERSION, GOCACHE=$(go env GOCACHE))"
+  for tool in "${tools[@]}"; do
+    build_tool "$tool" || failed+=("$tool")
+  done
+  log "done in $(( $(date +%s) - total_start ))s${failed:+; FAILED: ${failed[*]}}"
+  link_bin_dir
+  [ ${#failed[@]} -eq 0 ]
+}
+
+main "$@"
