@@ -1,0 +1,15 @@
+/** Policy loading, validation and normalisation. Pure: no Pulumi imports. */
+export * from "./types";
+export { PolicyLoadError, PolicyLoadAggregateError } from "./errors";
+export { loadPolicyDir, comparePaths, comparePolicies, DEFAULT_MAX_FILE_SIZE, type LoadPolicyOptions } from "./loader";
+export {
+    IgnoreMatcher,
+    parseIgnorePattern,
+    parseIgnoreFile,
+    FLUX_DEFAULT_IGNORES,
+    SOURCEIGNORE_FILE,
+    type IgnorePattern,
+} from "./ignore";
+export { canonicalJson, digestOf, sha256Digest } from "./normalise";
+export { ALLOWED_KINDS, KUSTOMIZATION_FILES } from "./kinds";
+export { parseYamlDocuments, expandedNodeCount, findInvalidUtf8, DEFAULT_MAX_EXPANDED_NODES } from "./yaml";
