@@ -334,8 +334,11 @@ export class RegistryClient {
                 res = await this.attemptOnce(o, url, authorization);
             } catch (err) {
                 const e = err as NodeJS.ErrnoException;
-                this.count(o, url, attempt, started, undefined, e.code ?? "ERROR");
-                if (url.protocol === "https:" && this.mayFallBackToHttp && isTlsPlaintextMismatch(e)) {
+                const fallBack = url.protocol === "https:" && this.mayFallBackToHttp && isTlsPlaintextMismatch(e);
+                // A TLS ClientHello answered in plain text never became an HTTP request: report it to the
+                // hook, but do not count it as a registry request.
+                this.count(o, url, attempt, started, undefined, e.code ?? "ERROR", !fallBack);
+                if (fallBack) {
                     // Loopback registry without TLS (the docker/flux default for localhost).
                     this.scheme = "http";
                     url = new URL(url.toString().replace(/^https:/, "http:"));
@@ -376,8 +379,10 @@ export class RegistryClient {
         }
     }
 
-    private count(o: SendOptions, url: URL, attempt: number, started: number, status?: number, error?: string): void {
-        if (o.token) this.stats.tokenRequests++;
+    private count(o: SendOptions, url: URL, attempt: number, started: number, status?: number, error?: string, isRequest = true): void {
+        if (!isRequest) {
+            /* not counted */
+        } else if (o.token) this.stats.tokenRequests++;
         else {
             this.stats.requests++;
             this.stats.byMethod[o.method] = (this.stats.byMethod[o.method] ?? 0) + 1;
