@@ -1,0 +1,134 @@
+/**
+ * Runs the Pulumi program (index.ts) under strict Pulumi mocks and records every resource with
+ * its type, name, inputs, provider, parent and dependsOn. Mocks never see resource options, so a
+ * stack transformation records them: the seam that lets unit tests assert ordering.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    custom: boolean;
+    inputs: Record<string, any>;
+    /** Provider reference (`urn::id`) the resource was registered with, for custom resources. */
+    provider?: string;
+    /** The parent resource, when there is one. */
+    parent?: pulumi.Resource;
+    /** Raw `dependsOn` option as passed; resolve with `dependencyNames`. */
+    dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>;
+    resource?: pulumi.Resource;
+}
+
+/** Every resource type the program may create. Anything else fails the run: strict mocks. */
+export const KNOWN_TYPES = new Set([
+    "policy-stack:cluster:Cluster",
+    "policy-stack:registry:LocalRegistry",
+    "policy-stack:registry:RegistrySecret",
+    "policy-stack:flux:Flux",
+    "policy-stack:flux:PolicySource",
+    "policy-stack:kyverno:Kyverno",
+    "policy-stack:artifact:PolicyArtifact",
+    "pulumi:providers:kubernetes",
+    "command:local:Command",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:core/v1:Secret",
+    "kubernetes:yaml/v2:ConfigFile",
+    "kubernetes:helm.sh/v3:Release",
+    "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository",
+    "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
+    "pulumi-nodejs:dynamic:Resource",
+]);
+
+export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\nusers:\n- name: kind\n  user:\n    client-key-data: c2VjcmV0LWtleQ==\n";
+
+export interface ProgramRun {
+    resources: RecordedResource[];
+    outputs: Record<string, any>;
+    /** The first recorded resource of a type (and name, when given). */
+    find(type: string, name?: string): RecordedResource;
+    all(type: string): RecordedResource[];
+    /** Names of the resources `r` depends on (resolving Outputs and expanding nothing). */
+    dependencyNames(r: RecordedResource): Promise<string[]>;
+}
+
+/** Mock state: what a provider would return for each type. */
+function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+    switch (args.type) {
+        case "command:local:Command":
+            return { ...args.inputs, stdout: args.name.endsWith("-kind") ? FAKE_KUBECONFIG : "", stderr: "" };
+        case "kubernetes:helm.sh/v3:Release":
+            return { ...args.inputs, status: { version: args.inputs.version, appVersion: "v1.14.5", namespace: args.inputs.namespace, status: "deployed" } };
+        case "kubernetes:yaml/v2:ConfigFile":
+            return { ...args.inputs, resources: [] };
+        default:
+            return { ...args.inputs };
+    }
+}
+
+/**
+ * Seeds config, installs mocks, runs the program inside a stack and returns what it registered.
+ * Call once per process (node:test runs each file in its own process).
+ */
+export async function runProgram(options: { config: Record<string, string>; secretKeys?: string[]; preview: boolean; stack?: string }): Promise<ProgramRun> {
+    const resources: RecordedResource[] = [];
+    await pulumi.runtime.setMocks({
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            if (!KNOWN_TYPES.has(args.type)) throw new Error(`unexpected resource type ${args.type} (${args.name})`);
+            resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
+            return { id: options.preview && args.custom ? undefined : `${args.name}-id`, state: mockState(args) };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            throw new Error(`unexpected invoke ${args.token}`);
+        },
+    }, "policy-stack", options.stack ?? "dev", options.preview);
+    pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
+
+    const transformed: { type: string; name: string; resource: pulumi.Resource; parent?: pulumi.Resource; dependsOn?: any }[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require("../../index") as () => Promise<Record<string, any>>;
+    const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            transformed.push({ type: args.type, name: args.name, resource: args.resource, parent: args.opts.parent, dependsOn: args.opts.dependsOn });
+            return undefined;
+        });
+        return program();
+    })) as Record<string, any>;
+
+    // Let every registration reach the mocks.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const r of resources) {
+        const t = transformed.find((x) => x.type === r.type && x.name === r.name);
+        if (t) {
+            r.parent = t.parent;
+            r.dependsOn = t.dependsOn;
+            r.resource = t.resource;
+        }
+    }
+    const find = (type: string, name?: string) => {
+        const r = resources.find((x) => x.type === type && (name === undefined || x.name === name));
+        if (!r) throw new Error(`no ${type}${name ? ` named ${name}` : ""} was registered; got ${resources.map((x) => `${x.type}/${x.name}`).join(", ")}`);
+        return r;
+    };
+    return {
+        resources,
+        outputs,
+        find,
+        all: (type) => resources.filter((x) => x.type === type),
+        async dependencyNames(r) {
+            if (r.dependsOn === undefined) return [];
+            const deps = await new Promise<pulumi.Resource[]>((resolve) =>
+                pulumi.output(r.dependsOn as pulumi.Input<pulumi.Resource[]>).apply((d) => { resolve(([] as pulumi.Resource[]).concat(d)); return d; }));
+            return Promise.all(deps.map((d) => new Promise<string>((resolve) => d.urn.apply((u) => { resolve(u.split("::").pop()!); return u; }))));
+        },
+    };
+}
+
+/** Resolves an Output's value (under mocks). */
+export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+    return (output as any).isSecret as Promise<boolean>;
+}
