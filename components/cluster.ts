@@ -62,7 +62,8 @@ export class Cluster extends pulumi.ComponentResource {
             this.name = pulumi.output(args.context ?? "current-context");
         }
         this.provider = new k8s.Provider(`${name}-k8s`, {
-            kubeconfig: this.kubeconfig,
+            // undefined means the ambient kubeconfig, which the provider reads itself.
+            kubeconfig: this.kubeconfig as pulumi.Output<string>,
             context: mode === "existing" ? args.context : undefined,
             enableServerSideApply: true,
         }, { parent: this });
