@@ -1,0 +1,5 @@
+/** Flux OCI artifact building and layer extraction. Pure: no Pulumi imports. */
+export * from "./build";
+export { extractLayer, safeEntryPath, LayerExtractError, type ExtractOptions } from "./extract";
+export { detectGit, fluxRevision, redactRemoteUrl, type GitInfo } from "./git";
+export { encodeHeader, layerEntriesFor, tarEntries, FILE_MODE, DIR_MODE, TypeFlag, type LayerEntry, type RawHeader } from "./tar";
