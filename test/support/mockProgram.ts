@@ -17,6 +17,8 @@ export interface RecordedResource {
     /** Raw `dependsOn` option as passed; resolve with `dependencyNames`. */
     dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>;
     resource?: pulumi.Resource;
+    /** The props as the program passed them (Outputs kept, so secretness can be checked). */
+    props?: Record<string, any>;
 }
 
 /** Every resource type the program may create. Anything else fails the run: strict mocks. */
@@ -83,12 +85,12 @@ export async function runProgram(options: { config: Record<string, string>; secr
     }, "policy-stack", options.stack ?? "dev", options.preview);
     pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
 
-    const transformed: { type: string; name: string; resource: pulumi.Resource; parent?: pulumi.Resource; dependsOn?: any }[] = [];
+    const transformed: { type: string; name: string; resource: pulumi.Resource; props: Record<string, any>; parent?: pulumi.Resource; dependsOn?: any }[] = [];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require("../../index") as () => Promise<Record<string, any>>;
     const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
-            transformed.push({ type: args.type, name: args.name, resource: args.resource, parent: args.opts.parent, dependsOn: args.opts.dependsOn });
+            transformed.push({ type: args.type, name: args.name, resource: args.resource, props: args.props, parent: args.opts.parent, dependsOn: args.opts.dependsOn });
             return undefined;
         });
         return program();
@@ -102,6 +104,7 @@ export async function runProgram(options: { config: Record<string, string>; secr
             r.parent = t.parent;
             r.dependsOn = t.dependsOn;
             r.resource = t.resource;
+            r.props = t.props;
         }
     }
     const find = (type: string, name?: string) => {
