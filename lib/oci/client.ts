@@ -531,8 +531,18 @@ export class RegistryClient {
         }
         const suffix = detail ? ` (${detail})` : "";
         const creds = this.opts.credentials;
+        // Distribution answers 401 (not 403) when a valid token lacks the action; say so plainly
+        // instead of blaming the password.
+        const scopeDenied = parseWwwAuthenticate(res.headers["www-authenticate"]).some((c) => c.params.error === "insufficient_scope");
         switch (res.status) {
             case 401:
+                if (scopeDenied) {
+                    return this.fail(
+                        "forbidden",
+                        `access denied by registry ${host} to repository ${repo} while trying to ${action}: the token does not grant the needed action${creds ? ` to user "${creds.username}"` : ""}${suffix}`,
+                        { status: 401 },
+                    );
+                }
                 return this.fail(
                     "auth",
                     creds
