@@ -82,11 +82,9 @@ function esc(s: string): string {
     return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** The kinds list for messages: "kyverno.io: ClusterPolicy, Policy, …; policies.kyverno.io: …". */
+/** Short description of what may ship, for messages (the full list is ALLOWED_KINDS). */
 function allowedKindsText(): string {
-    return Object.entries(ALLOWED_KINDS)
-        .map(([g, ks]) => `${g} ${Object.keys(ks).join("/")}`)
-        .join("; ");
+    return "Kyverno policy kinds (kyverno.io ClusterPolicy/Policy/PolicyException/CleanupPolicy/ClusterCleanupPolicy, policies.kyverno.io ValidatingPolicy, MutatingPolicy, … ) and kustomization.yaml";
 }
 
 /**
@@ -280,7 +278,7 @@ function classicPolicy(
     if (spec.validationFailureAction !== undefined) {
         if (typeof spec.validationFailureAction !== "string" || !normAction(spec.validationFailureAction)) {
             err(
-                findLine(doc, /^\s+validationFailureAction:/),
+                findLine(doc, /\bvalidationFailureAction:/),
                 `spec.validationFailureAction ${JSON.stringify(spec.validationFailureAction)} is invalid; use Audit or Enforce`,
             );
         } else {
@@ -297,6 +295,8 @@ function classicPolicy(
     const rules: PolicyRule[] = [];
     const effective: ("Audit" | "Enforce")[] = [];
     const seen = new Map<string, number>();
+    // Rules are searched for in order so a repeated name points at its own occurrence.
+    let cursor = rulesLine;
     spec.rules.forEach((raw: unknown, i: number) => {
         if (!isRecord(raw)) {
             err(rulesLine, `spec.rules[${i}] is ${describe(raw)}; each rule must be a mapping with a name`);
@@ -307,7 +307,8 @@ function classicPolicy(
             err(rulesLine, `spec.rules[${i}] has no name; give every rule a unique name`);
             return;
         }
-        const line = findLine(doc, new RegExp(`^\\s*(-\\s+)?name:\\s*["']?${esc(nm)}["']?\\s*(#.*)?$`), rulesLine);
+        const line = findLine(doc, new RegExp(`^\\s*(-\\s+)?name:\\s*["']?${esc(nm)}["']?\\s*(#.*)?$`), cursor);
+        if (line >= cursor) cursor = line + 1;
         if (nm.length > 63) err(line, `rule name "${nm}" is longer than 63 characters; shorten it`);
         const prev = seen.get(nm);
         if (prev !== undefined) {
@@ -324,7 +325,7 @@ function classicPolicy(
             if (fa !== undefined) {
                 if (fa !== "Audit" && fa !== "Enforce") {
                     err(
-                        findLine(doc, /^\s+failureAction:/, line),
+                        findLine(doc, /\bfailureAction:/, line),
                         `rule "${nm}" validate.failureAction ${JSON.stringify(fa)} is invalid; use Audit or Enforce`,
                     );
                 } else {
