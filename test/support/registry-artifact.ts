@@ -32,8 +32,8 @@ export function changedSampleCopy(): string {
     fs.cpSync(samplePoliciesDir, dir, { recursive: true });
     const file = path.join(dir, "require-labels.yaml");
     const text = fs.readFileSync(file, "utf8");
-    // A semantic change (not just whitespace): a new annotation on the policy's metadata.
-    const changed = text.replace(/metadata:\n/, "metadata:\n  annotations:\n    policy-stack.test/changed: \"true\"\n");
+    // A semantic change (not just whitespace): the policy switches from Audit to Enforce.
+    const changed = text.replace("validationFailureAction: Audit", "validationFailureAction: Enforce");
     if (changed === text) throw new Error("test fixture: could not change require-labels.yaml");
     fs.writeFileSync(file, changed);
     return dir;
