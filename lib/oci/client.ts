@@ -410,6 +410,11 @@ export class RegistryClient {
                 : "pass --ca-file with the CA that signed the registry certificate, or --insecure for a plain-HTTP registry";
             return this.fail("tls", `TLS error talking to ${where}: ${e.message} (${code}); ${hint}`, { cause: e });
         }
+        if (code.startsWith("HPE_") && url.protocol === "http:") {
+            // What a TLS server's plain-text "400 Client sent an HTTP request to an HTTPS server" looks
+            // like to a HEAD request.
+            return this.fail("tls", `${where} did not answer plain HTTP properly (${code}); it probably requires TLS: do not pass --insecure`, { cause: e });
+        }
         if (code === "ECONNREFUSED") return this.fail("network", `cannot connect to ${where}: connection refused; is the registry running at ${url.host}?`, { cause: e });
         if (code === "ENOTFOUND") return this.fail("network", `cannot resolve registry host ${url.hostname}`, { cause: e });
         return this.fail("network", `${where} failed after ${attempts} attempt(s): ${e.message}${code ? ` (${code})` : ""}`, { cause: e });
@@ -530,6 +535,9 @@ export class RegistryClient {
             detail = res.body.toString("utf8").trim().slice(0, 200);
         }
         const suffix = detail ? ` (${detail})` : "";
+        if (res.status === 400 && res.url.protocol === "http:" && /HTTP request to an HTTPS server/i.test(detail)) {
+            return this.fail("tls", `registry ${host} requires TLS but was spoken to in plain HTTP; do not pass --insecure`, { status: 400 });
+        }
         const creds = this.opts.credentials;
         // Distribution answers 401 (not 403) when a valid token lacks the action; say so plainly
         // instead of blaming the password.
