@@ -67,7 +67,8 @@ export async function extractLayer(tgzPath: string, destDir: string, opts: Extra
                 st = undefined;
             }
             if (!st) {
-                fs.mkdirSync(cur, { mode: 0o755 });
+                fs.mkdirSync(cur);
+                fs.chmodSync(cur, 0o755); // not subject to the umask
                 created.push(cur);
             } else if (!st.isDirectory()) {
                 throw new LayerExtractError(rel, `${path.relative(root, cur)} exists and is not a directory`);
@@ -106,6 +107,7 @@ export async function extractLayer(tgzPath: string, destDir: string, opts: Extra
                     throw new LayerExtractError(entry.path, code === "EEXIST" ? "duplicate entry (or the destination already has this file)" : `cannot create file (${code})`);
                 }
                 created.push(abs);
+                fs.fchmodSync(fd, 0o644);
                 files.push(rel);
                 let written = 0;
                 entry.on("data", (chunk: Buffer) => {
