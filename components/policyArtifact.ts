@@ -1,5 +1,7 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { publishArtifact, PreparedArtifact, PublishInputs } from "../lib/publish";
+import type { PreparedArtifact, PublishInputs, PublishResult } from "../lib/publish";
 
 /** One entry per policy in the resource's inputs, so `pulumi preview --diff` names each changed policy. */
 export interface PolicyEntry {
@@ -39,6 +41,29 @@ interface ArtifactState extends Omit<PublishInputs, "password"> {
 }
 
 /**
+ * Where the provider process finds the publishing code, as plain strings. The provider's closure
+ * is serialised into the state; capturing our modules would serialise them (and js-yaml's
+ * internals, which Pulumi cannot) by value, so the provider loads them by path at run time
+ * instead: relative to the project directory (the provider's working directory) first, so a
+ * moved checkout still works, then the absolute path of this run.
+ */
+const PUBLISH_MODULE = require.resolve("../lib/publish");
+const PUBLISH_MODULE_IN_PROJECT = path.relative(process.cwd(), PUBLISH_MODULE);
+
+async function publish(inputs: PublishInputs): Promise<PublishResult> {
+    const file = [path.resolve(process.cwd(), PUBLISH_MODULE_IN_PROJECT), PUBLISH_MODULE].find((f) => fs.existsSync(f));
+    if (file === undefined) {
+        throw new Error(`cannot find the artifact publisher ${PUBLISH_MODULE_IN_PROJECT} from ${process.cwd()}: run pulumi in the project directory`);
+    }
+    // Under `pulumi up` the program is TypeScript run by ts-node; the provider process starts bare.
+    if (file.endsWith(".ts") && !(".ts" in require.extensions)) {
+        require("ts-node").register({ transpileOnly: true });
+    }
+    const publisher = require(file) as typeof import("../lib/publish");
+    return publisher.publishArtifact(inputs);
+}
+
+/**
  * The dynamic provider: nothing is pushed at preview (only `diff` runs there), and an unchanged
  * digest means no update and therefore no registry traffic at all.
  */
@@ -50,11 +75,11 @@ const artifactProvider: pulumi.dynamic.ResourceProvider = {
         return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
     },
     async create(inputs: ArtifactState): Promise<pulumi.dynamic.CreateResult> {
-        const result = await publishArtifact(inputs);
+        const result = await publish(inputs);
         return { id: `${inputs.url}:${inputs.tag}`, outs: stateOf(inputs, result.blobsUploaded) };
     },
     async update(_id: string, _olds: ArtifactState, news: ArtifactState): Promise<pulumi.dynamic.UpdateResult> {
-        const result = await publishArtifact(news);
+        const result = await publish(news);
         return { outs: stateOf(news, result.blobsUploaded) };
     },
     async delete(): Promise<void> {

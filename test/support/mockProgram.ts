@@ -38,12 +38,14 @@ export const KNOWN_TYPES = new Set([
     "kubernetes:helm.sh/v3:Release",
     "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository",
     "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
-    "pulumi-nodejs:dynamic:Resource",
+    "pulumi-nodejs:dynamic/policy-stack:PolicyArtifact",
 ]);
 
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\nusers:\n- name: kind\n  user:\n    client-key-data: c2VjcmV0LWtleQ==\n";
 
 export interface ProgramRun {
+    /** What the program threw, if it failed. */
+    error: unknown;
     resources: RecordedResource[];
     outputs: Record<string, any>;
     /** The first recorded resource of a type (and name, when given). */
@@ -68,13 +70,16 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
 }
 
 /**
- * Seeds config, installs mocks, runs the program inside a stack and returns what it registered.
+ * Seeds config, installs mocks, runs the program inside a stack and returns what it registered
+ * (and what it threw, rather than throwing, so tests can check nothing was registered).
  * Call once per process (node:test runs each file in its own process).
  */
 export async function runProgram(options: { config: Record<string, string>; secretKeys?: string[]; preview: boolean; stack?: string }): Promise<ProgramRun> {
     const resources: RecordedResource[] = [];
     await pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
+            // The stack itself (runInPulumiStack registers it) is not part of the program.
+            if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
             if (!KNOWN_TYPES.has(args.type)) throw new Error(`unexpected resource type ${args.type} (${args.name})`);
             resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, provider: args.provider });
             return { id: options.preview && args.custom ? undefined : `${args.name}-id`, state: mockState(args) };
@@ -88,13 +93,23 @@ export async function runProgram(options: { config: Record<string, string>; secr
     const transformed: { type: string; name: string; resource: pulumi.Resource; props: Record<string, any>; parent?: pulumi.Resource; dependsOn?: any }[] = [];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require("../../index") as () => Promise<Record<string, any>>;
-    const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+    let error: unknown;
+    // The program's own return value: runInPulumiStack hands back plain values, losing secretness.
+    let programOutputs: Record<string, any> = {};
+    await (pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
             transformed.push({ type: args.type, name: args.name, resource: args.resource, props: args.props, parent: args.opts.parent, dependsOn: args.opts.dependsOn });
             return undefined;
         });
-        return program();
-    })) as Record<string, any>;
+        try {
+            programOutputs = await program();
+            return programOutputs;
+        } catch (e) {
+            error = e;
+            return {};
+        }
+    }));
+    const outputs = programOutputs;
 
     // Let every registration reach the mocks.
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -113,6 +128,7 @@ export async function runProgram(options: { config: Record<string, string>; secr
         return r;
     };
     return {
+        error,
         resources,
         outputs,
         find,
@@ -132,6 +148,14 @@ export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
 }
 
 /** Whether an Output is marked secret. */
-export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
-    return (output as any).isSecret as Promise<boolean>;
+export function isSecret(value: pulumi.Input<unknown>): Promise<boolean> {
+    return (pulumi.output(value) as any).isSecret as Promise<boolean>;
+}
+
+/** The SDK's marker for a secret value in serialised inputs (what mocks receive). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** If `v` is a serialised secret, its value; otherwise undefined. Lets tests assert an input was secret. */
+export function secretInput(v: unknown): unknown {
+    return v !== null && typeof v === "object" && SECRET_SIG in (v as object) ? (v as { value: unknown }).value : undefined;
 }

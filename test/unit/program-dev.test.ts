@@ -1,0 +1,194 @@
+/**
+ * The whole program under strict mocks, dev stack (kind + local registry, audit), update mode.
+ */
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as yaml from "js-yaml";
+import { isSecret, ProgramRun, runProgram, secretInput, valueOf } from "../support/mockProgram";
+import { repoRoot } from "../support/paths";
+import * as path from "node:path";
+
+let run: ProgramRun;
+
+const parentName = async (r: { parent?: any }) => (r.parent ? (await valueOf<string>(r.parent.urn)).split("::").pop() : undefined);
+
+before(async () => {
+    run = await runProgram({
+        preview: false,
+        config: {
+            "policy-stack:clusterMode": "kind",
+            "policy-stack:registryMode": "local",
+            "policy-stack:policiesPath": path.join(repoRoot, "policies"),
+        },
+    });
+});
+
+describe("dev stack: components and children", () => {
+    const expected: [type: string, name: string, parent: string | undefined][] = [
+        ["policy-stack:cluster:Cluster", "cluster", undefined],
+        ["command:local:Command", "cluster-kind", "cluster"],
+        ["pulumi:providers:kubernetes", "cluster-k8s", "cluster"],
+        ["policy-stack:registry:LocalRegistry", "registry", undefined],
+        ["command:local:Command", "registry-container", "registry"],
+        ["command:local:Command", "registry-connect", "registry"],
+        ["kubernetes:core/v1:ConfigMap", "registry-hosting", "registry"],
+        ["policy-stack:artifact:PolicyArtifact", "policies", undefined],
+        ["pulumi-nodejs:dynamic/policy-stack:PolicyArtifact", "policies-push", "policies"],
+        ["policy-stack:flux:Flux", "flux", undefined],
+        ["kubernetes:yaml/v2:ConfigFile", "flux-install", "flux"],
+        ["policy-stack:kyverno:Kyverno", "kyverno", undefined],
+        ["kubernetes:helm.sh/v3:Release", "kyverno-release", "kyverno"],
+        ["policy-stack:flux:PolicySource", "policy-source", undefined],
+        ["kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository", "policy-source-source", "policy-source"],
+        ["kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "policy-source-apply", "policy-source"],
+    ];
+    for (const [type, name, parent] of expected) {
+        test(`${type} ${name}${parent ? ` under ${parent}` : ""}`, async () => {
+            const r = run.find(type, name);
+            assert.equal(await parentName(r), parent);
+        });
+    }
+    test("nothing else is created (no registry secret without credentials)", () => {
+        assert.equal(run.resources.length, expected.length, run.resources.map((r) => `${r.type}/${r.name}`).join("\n"));
+        assert.equal(run.all("kubernetes:core/v1:Secret").length, 0);
+    });
+    test("every Kubernetes resource uses the cluster's provider", () => {
+        const k8sTypes = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+        assert.ok(k8sTypes.length >= 5);
+        for (const r of k8sTypes) assert.match(r.provider ?? "", /pulumi:providers:kubernetes::cluster-k8s::/, `${r.type}/${r.name}`);
+    });
+});
+
+describe("dev stack: kind cluster", () => {
+    test("create/delete command lines and the generated kind config on stdin", () => {
+        const kind = run.find("command:local:Command", "cluster-kind");
+        assert.match(kind.inputs.create, /kind create cluster --name 'policy-stack-dev' --config=- --wait 120s/);
+        assert.equal(kind.inputs.delete, "kind delete cluster --name 'policy-stack-dev'");
+        const config = yaml.load(kind.inputs.stdin) as any;
+        assert.equal(config.nodes[0].image, "kindest/node:v1.34.0");
+        assert.equal(config.containerdConfigPatches.length, 1, "local registry needs containerd certs.d");
+    });
+    test("the provider reads the kubeconfig from the kind command", () => {
+        const provider = run.find("pulumi:providers:kubernetes", "cluster-k8s");
+        assert.match(secretInput(provider.inputs.kubeconfig) as string, /kind: Config/, "a secret input");
+        assert.equal(String(provider.inputs.enableServerSideApply), "true");
+    });
+    test("the kubeconfig output is a secret", async () => {
+        assert.equal(await isSecret(run.outputs.kubeconfig), true);
+    });
+});
+
+describe("dev stack: ordering", () => {
+    test("the push waits for the registry container, not for the cluster", async () => {
+        const deps = await run.dependencyNames(run.find("policy-stack:artifact:PolicyArtifact", "policies"));
+        assert.deepEqual(deps, ["registry-container"]);
+        const push = run.find("pulumi-nodejs:dynamic/policy-stack:PolicyArtifact", "policies-push");
+        assert.equal(JSON.stringify(push.inputs).includes("kind: Config"), false);
+    });
+    test("the registry container does not wait for the cluster; its node set-up does", async () => {
+        const container = run.find("command:local:Command", "registry-container");
+        assert.equal(JSON.stringify(container.inputs).includes("policy-stack-dev"), false, "built from plain values only");
+        const connect = run.find("command:local:Command", "registry-connect");
+        assert.match(connect.inputs.create, /kind get nodes --name 'policy-stack-dev'/, "uses the cluster's name output");
+    });
+    test("Flux and Kyverno do not wait for each other", async () => {
+        assert.deepEqual(await run.dependencyNames(run.find("policy-stack:flux:Flux", "flux")), []);
+        assert.deepEqual(await run.dependencyNames(run.find("policy-stack:kyverno:Kyverno", "kyverno")), []);
+    });
+    test("the OCIRepository waits for the pushed artifact (and Flux)", async () => {
+        const deps = await run.dependencyNames(run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository"));
+        assert.ok(deps.includes("policies-push"), deps.join(","));
+        assert.ok(!deps.includes("kyverno-release"), "the source does not wait for Kyverno");
+    });
+    test("the Kustomization waits for Kyverno and the OCIRepository", async () => {
+        const deps = await run.dependencyNames(run.find("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"));
+        assert.deepEqual(deps.sort(), ["kyverno-release", "policy-source-source"]);
+    });
+});
+
+describe("dev stack: Flux objects", () => {
+    test("OCIRepository: pull address, semver ref, insecure, no secret", () => {
+        const repo = run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository");
+        assert.equal(repo.inputs.apiVersion, "source.toolkit.fluxcd.io/v1");
+        assert.equal(repo.inputs.kind, "OCIRepository");
+        assert.deepEqual(repo.inputs.metadata.name, "kyverno-policies");
+        assert.deepEqual(repo.inputs.metadata.namespace, "flux-system");
+        assert.equal(repo.inputs.spec.url, "oci://kind-registry:5000/kyverno-policies");
+        assert.deepEqual(repo.inputs.spec.ref, { semver: ">=1.0.0" });
+        assert.equal(repo.inputs.spec.insecure, true);
+        assert.equal(repo.inputs.spec.secretRef, undefined);
+    });
+    test("Kustomization: source, prune, wait, timeout, no patches for audit", () => {
+        const k = run.find("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
+        assert.equal(k.inputs.apiVersion, "kustomize.toolkit.fluxcd.io/v1");
+        assert.deepEqual(k.inputs.spec.sourceRef, { kind: "OCIRepository", name: "kyverno-policies" });
+        assert.equal(k.inputs.spec.prune, true);
+        assert.equal(k.inputs.spec.wait, true);
+        assert.equal(k.inputs.spec.timeout, "300s");
+        assert.deepEqual(k.inputs.spec.patches, []);
+    });
+    test("both wait for Flux to report this stack's revision", () => {
+        const push = run.find("pulumi-nodejs:dynamic/policy-stack:PolicyArtifact", "policies-push");
+        const revision = `1.0.0@${push.inputs.digest}`;
+        assert.match(push.inputs.digest, /^sha256:[0-9a-f]{64}$/);
+        const repo = run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository");
+        assert.deepEqual(JSON.parse(repo.inputs.metadata.annotations["pulumi.com/waitFor"]), ["condition=Ready", `jsonpath={.status.artifact.revision}=${revision}`]);
+        const k = run.find("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
+        assert.deepEqual(JSON.parse(k.inputs.metadata.annotations["pulumi.com/waitFor"]), ["condition=Ready", `jsonpath={.status.lastAppliedRevision}=${revision}`]);
+        assert.equal(k.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], "300");
+        assert.equal(k.inputs.metadata.annotations["reconcile.fluxcd.io/requestedAt"], revision);
+    });
+});
+
+describe("dev stack: artifact, Flux, Kyverno inputs", () => {
+    test("the artifact resource carries one entry per policy", () => {
+        const push = run.find("pulumi-nodejs:dynamic/policy-stack:PolicyArtifact", "policies-push");
+        assert.equal(push.inputs.url, "oci://localhost:5001/kyverno-policies");
+        assert.equal(push.inputs.tag, "1.0.0");
+        assert.equal(push.inputs.insecure, true);
+        const keys = Object.keys(push.inputs.policies).sort();
+        assert.deepEqual(keys, [
+            "ClusterPolicy/add-default-seccomp",
+            "ClusterPolicy/disallow-latest-tag",
+            "ClusterPolicy/disallow-privileged-containers",
+            "ClusterPolicy/require-base-image",
+            "ClusterPolicy/restrict-nodeport",
+            "ValidatingPolicy/require-team-label",
+        ]);
+        for (const entry of Object.values<any>(push.inputs.policies)) assert.match(entry.digest, /^sha256:[0-9a-f]{64}$/);
+        assert.equal(push.inputs.password, undefined);
+    });
+    test("Flux from the release URL, Kyverno from the Helm repository", () => {
+        assert.equal(run.find("kubernetes:yaml/v2:ConfigFile").inputs.file, "https://github.com/fluxcd/flux2/releases/download/v2.9.4/install.yaml");
+        const release = run.find("kubernetes:helm.sh/v3:Release");
+        assert.equal(release.inputs.chart, "kyverno");
+        assert.equal(release.inputs.version, "3.4.5");
+        assert.deepEqual(release.inputs.repositoryOpts, { repo: "https://kyverno.github.io/kyverno/" });
+        assert.equal(release.inputs.namespace, "kyverno");
+        assert.equal(release.inputs.skipAwait, false);
+    });
+    test("local-registry-hosting ConfigMap in kube-public", () => {
+        const cm = run.find("kubernetes:core/v1:ConfigMap");
+        assert.deepEqual(cm.inputs.metadata, { name: "local-registry-hosting", namespace: "kube-public" });
+        assert.match(cm.inputs.data["localRegistryHosting.v1"], /host: "localhost:5001"/);
+    });
+});
+
+describe("dev stack: outputs", () => {
+    test("cluster, registry, artifact, versions, Flux objects", async () => {
+        const o = run.outputs;
+        assert.equal(await valueOf(o.clusterName), "policy-stack-dev");
+        assert.equal(await valueOf(o.registryPushUrl), "oci://localhost:5001/kyverno-policies");
+        assert.equal(await valueOf(o.registryPullUrl), "oci://kind-registry:5000/kyverno-policies");
+        assert.equal(await valueOf(o.artifactTag), "1.0.0");
+        assert.match(await valueOf<string>(o.artifactDigest), /^sha256:/);
+        assert.equal(await valueOf(o.artifactRevision), `1.0.0@${await valueOf(o.artifactDigest)}`);
+        assert.equal(await valueOf(o.fluxVersion), "v2.9.4");
+        assert.equal(await valueOf(o.kyvernoChartVersion), "3.4.5");
+        assert.deepEqual(await valueOf(o.kustomization), { name: "kyverno-policies", namespace: "flux-system" });
+        assert.deepEqual(await valueOf(o.ociRepository), { name: "kyverno-policies", namespace: "flux-system" });
+        const policies = await valueOf<any[]>(o.policies);
+        assert.equal(policies.length, 6);
+        assert.deepEqual(policies.find((p) => p.name === "require-team-label"), { name: "require-team-label", namespace: undefined, kind: "ValidatingPolicy", enforcement: "Audit" });
+    });
+});

@@ -1,0 +1,100 @@
+/**
+ * The whole program under strict mocks, prod-like stack (existing cluster, private registry,
+ * enforce), preview mode.
+ */
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { isSecret, ProgramRun, runProgram, secretInput, valueOf } from "../support/mockProgram";
+import { repoRoot } from "../support/paths";
+
+const PASSWORD = "pa:ss@word-0123";
+const KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: prod\n";
+let run: ProgramRun;
+
+before(async () => {
+    run = await runProgram({
+        preview: true,
+        stack: "prod",
+        config: {
+            "policy-stack:clusterMode": "existing",
+            "policy-stack:kubeconfig": KUBECONFIG,
+            "policy-stack:registryMode": "external",
+            "policy-stack:registryUrl": "oci://ghcr.io/acme/kyverno-policies",
+            "policy-stack:registryUsername": "acme-bot",
+            "policy-stack:registryPassword": PASSWORD,
+            "policy-stack:enforcement": "enforce",
+            "policy-stack:semverRange": "1.x",
+            "policy-stack:artifactTag": "1.2.0",
+            "policy-stack:policiesPath": path.join(repoRoot, "policies"),
+        },
+        secretKeys: ["policy-stack:registryPassword", "policy-stack:kubeconfig"],
+    });
+});
+
+describe("prod stack", () => {
+    test("no kind commands and no local registry", () => {
+        assert.equal(run.all("command:local:Command").length, 0);
+        assert.equal(run.all("policy-stack:registry:LocalRegistry").length, 0);
+    });
+    test("the provider gets the configured kubeconfig, as a secret", async () => {
+        const provider = run.find("pulumi:providers:kubernetes");
+        assert.equal(secretInput(provider.inputs.kubeconfig), KUBECONFIG, "a secret input");
+        assert.equal(await isSecret(run.outputs.kubeconfig), true);
+    });
+    test("the registry secret has flux create secret oci's dockerconfigjson shape", async () => {
+        const secret = run.find("kubernetes:core/v1:Secret", "registry-credentials-secret");
+        assert.equal(secret.inputs.type, "kubernetes.io/dockerconfigjson");
+        assert.deepEqual(secret.inputs.metadata, { name: "kyverno-policies-registry", namespace: "flux-system" });
+        const stringData = secretInput(secret.inputs.stringData) as Record<string, string>;
+        assert.ok(stringData, "stringData is a secret input");
+        const config = JSON.parse(stringData[".dockerconfigjson"]);
+        assert.deepEqual(config, { auths: { "ghcr.io": { username: "acme-bot", password: PASSWORD, auth: Buffer.from(`acme-bot:${PASSWORD}`).toString("base64") } } });
+        assert.ok(run.find("policy-stack:registry:RegistrySecret"));
+    });
+    test("the secret waits for Flux (its namespace comes from install.yaml)", async () => {
+        const component = run.find("policy-stack:registry:RegistrySecret");
+        assert.ok(component.dependsOn !== undefined, "dependsOn is set");
+        // Under mocks Flux's ConfigFile has no children, so the list resolves empty.
+        assert.deepEqual(await run.dependencyNames(component), []);
+    });
+    test("the OCIRepository uses the secret and TLS", () => {
+        const repo = run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository");
+        assert.equal(repo.inputs.spec.url, "oci://ghcr.io/acme/kyverno-policies");
+        assert.deepEqual(repo.inputs.spec.secretRef, { name: "kyverno-policies-registry" });
+        assert.equal(repo.inputs.spec.insecure, false);
+        assert.deepEqual(repo.inputs.spec.ref, { semver: "1.x" });
+    });
+    test("the password reaches the artifact resource only as a secret", async () => {
+        const push = run.find("pulumi-nodejs:dynamic/policy-stack:PolicyArtifact");
+        assert.equal(push.inputs.username, "acme-bot");
+        assert.equal(secretInput(push.inputs.password), PASSWORD, "the password input is secret");
+    });
+    test("enforce: one patch per policy that validates; the mutate-only policy is left alone", () => {
+        const k = run.find("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
+        const targets = k.inputs.spec.patches.map((p: any) => `${p.target.kind}/${p.target.name}`);
+        assert.deepEqual(targets, [
+            "ClusterPolicy/disallow-latest-tag",
+            "ClusterPolicy/disallow-privileged-containers",
+            "ClusterPolicy/require-base-image",
+            "ClusterPolicy/restrict-nodeport",
+            "ValidatingPolicy/require-team-label",
+        ]);
+        const cel = k.inputs.spec.patches.find((p: any) => p.target.kind === "ValidatingPolicy");
+        assert.deepEqual(cel.target, { group: "policies.kyverno.io", version: "v1alpha1", kind: "ValidatingPolicy", name: "require-team-label" });
+        assert.deepEqual(JSON.parse(cel.patch), [{ op: "add", path: "/spec/validationActions", value: ["Deny"] }]);
+    });
+    test("outputs report the stack's effective enforcement", async () => {
+        const policies = await valueOf<any[]>(run.outputs.policies);
+        assert.equal(policies.find((p) => p.name === "add-default-seccomp").enforcement, "None");
+        assert.ok(policies.filter((p) => p.name !== "add-default-seccomp").every((p) => p.enforcement === "Enforce"));
+        assert.equal(await valueOf(run.outputs.enforcement), "enforce");
+    });
+    test("no output holds the password in plain text", async () => {
+        for (const [key, value] of Object.entries(run.outputs)) {
+            const secret = await isSecret(value as any);
+            const plain = JSON.stringify(await valueOf(value as any));
+            if (!secret) assert.ok(!plain?.includes(PASSWORD), `output ${key} leaks the password`);
+        }
+    });
+});
