@@ -1,0 +1,244 @@
+/**
+ * Runs the real Flux source-controller and kustomize-controller as local processes against a
+ * given Kubernetes API server, the way they run in a cluster but out of it:
+ *
+ * - `KUBECONFIG` from the environment: the controllers' `--kubeconfig` flag is not wired
+ *   (controller-runtime's `GetConfigOrDie` reads KUBECONFIG, then in-cluster config).
+ * - `--watch-all-namespaces`, `--enable-leader-election=false` (so the artifact server starts at
+ *   once: it waits for `mgr.Elected()`), distinct free `--metrics-addr` / `--health-addr` ports.
+ * - source-controller: `--storage-path=<workDir>/storage`, `--storage-addr=127.0.0.1:<port>`,
+ *   `--storage-adv-addr=127.0.0.1:<port>` (the artifact URLs in `.status.artifact.url` use it).
+ * - kustomize-controller: `SOURCE_CONTROLLER_LOCALHOST=127.0.0.1:<port>` (it rewrites the host of
+ *   artifact URLs to this before downloading).
+ *
+ * Only one set of controllers may reconcile Flux objects. In the end-to-end cluster the Flux
+ * Deployments from install.yaml are kwok-faked pods (no container ever runs), so these processes
+ * are the only reconcilers; never start two sets against the same API server.
+ *
+ * Registry TLS with a test CA: with `caFile`, source-controller gets `SSL_CERT_FILE` pointing at
+ * the system bundle plus that CA, which Go's crypto/x509 reads as the system pool. That covers
+ * OCIRepositories without `certSecretRef` (the program's). An OCIRepository with
+ * `certSecretRef` (a Secret with `ca.crt`) works without it as well.
+ *
+ * Flux objects carry finalizers that only these controllers remove: delete the Flux objects
+ * (and wait for them to go) before `stop()`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+
+import { ensureTools } from "./flux-tools";
+import { freePort } from "./registry";
+
+export interface StartFluxControllersOptions {
+    /** kubeconfig of the API server (a file path). Passed as KUBECONFIG. */
+    kubeconfig: string;
+    /** Directory for the artifact storage, the CA bundle and the log files. Created if missing. */
+    workDir: string;
+    /** PEM CA that source-controller must trust for the registry (added to its system pool via SSL_CERT_FILE). */
+    caFile?: string;
+    /** Directory with source-controller and kustomize-controller; default: see flux-tools.ts. */
+    binDir?: string;
+    /** `--log-level`. Defaults to `info`. */
+    logLevel?: "debug" | "info" | "error";
+    /** How long to wait for both health endpoints and the artifact server. Defaults to 60 s. */
+    readyTimeoutMs?: number;
+    /** `--concurrent` of both controllers. Defaults to 2 (light on a 2-core machine). */
+    concurrent?: number;
+    /** Extra environment for both processes. */
+    env?: NodeJS.ProcessEnv;
+}
+
+export interface FluxControllers {
+    /** `127.0.0.1:<port>`: source-controller's artifact server (storage address = advertised address). */
+    sourceAddr: string;
+    /** source-controller's `--storage-path`. */
+    storagePath: string;
+    /** Health endpoints (`http://127.0.0.1:<port>`), for diagnostics. */
+    health: { source: string; kustomize: string };
+    pids: { source: number; kustomize: number };
+    /** Both controllers' output so far, every line prefixed with the controller name. */
+    logs(): string;
+    /** SIGTERM both (SIGKILL after 10 s) and wait for them to exit. Safe to call more than once. */
+    stop(): Promise<void>;
+}
+
+const CONTROLLERS = ["source-controller", "kustomize-controller"] as const;
+type ControllerName = (typeof CONTROLLERS)[number];
+
+/** Most log text kept in memory per controller (the full log is in <workDir>/<name>.log). */
+const MAX_LOG_CHARS = 4 << 20;
+
+const live = new Set<ChildProcess>();
+// Backstop for a test process that dies without running its after() hooks.
+process.once("exit", () => {
+    for (const c of live) c.kill("SIGKILL");
+});
+
+/** Common CA bundle locations (Debian first); the first one that exists is the system pool. */
+const SYSTEM_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
+
+function httpStatus(url: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(url, { timeout: 1000, agent: false }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", reject);
+    });
+}
+
+interface Proc {
+    name: ControllerName;
+    child: ChildProcess;
+    exited: Promise<void>;
+    hasExited: () => boolean;
+    output: () => string;
+}
+
+function launch(name: ControllerName, bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Proc {
+    const child = spawn(bin, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    live.add(child);
+    const file = fs.createWriteStream(logFile, { flags: "a" });
+    let text = "";
+    const onData = (c: Buffer) => {
+        file.write(c);
+        text += c.toString();
+        if (text.length > MAX_LOG_CHARS) text = text.slice(-MAX_LOG_CHARS);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    let exited = false;
+    const exitedP = new Promise<void>((resolve) => {
+        child.once("exit", (code, signal) => {
+            exited = true;
+            live.delete(child);
+            text += `\n(${name} exited: ${signal ?? `code ${code}`})\n`;
+            file.end();
+            resolve();
+        });
+        child.once("error", (err) => {
+            // spawn failure (ENOENT, EACCES): no exit event follows.
+            if (exited) return;
+            exited = true;
+            live.delete(child);
+            text += `\n(${name} could not start: ${err.message})\n`;
+            file.end();
+            resolve();
+        });
+    });
+    return { name, child, exited: exitedP, hasExited: () => exited, output: () => text };
+}
+
+async function stopProc(p: Proc): Promise<void> {
+    if (p.hasExited()) return;
+    p.child.kill("SIGTERM");
+    const t = setTimeout(() => p.child.kill("SIGKILL"), 10_000);
+    await p.exited;
+    clearTimeout(t);
+}
+
+function prefixed(p: Proc): string {
+    return p.output().split("\n").filter((l) => l.length > 0).map((l) => `[${p.name}] ${l}`).join("\n");
+}
+
+/** A CA bundle = the system pool + `caFile`, written to `dir`; its path. */
+export function writeCaBundle(dir: string, caFile: string): string {
+    const system = SYSTEM_BUNDLES.find((f) => fs.existsSync(f));
+    const parts = [system ? fs.readFileSync(system, "utf8") : "", fs.readFileSync(caFile, "utf8")];
+    const out = path.join(dir, "ca-bundle.crt");
+    fs.writeFileSync(out, parts.map((p) => (p.endsWith("\n") || p === "" ? p : p + "\n")).join(""));
+    return out;
+}
+
+/**
+ * Starts source-controller and kustomize-controller and waits until both health endpoints
+ * (`/readyz`) answer 200 and the artifact server answers HTTP. Throws with their output if
+ * either exits or the wait times out (and then leaves nothing running).
+ */
+export async function startFluxControllers(o: StartFluxControllersOptions): Promise<FluxControllers> {
+    const bins = await ensureTools(CONTROLLERS, { binDir: o.binDir });
+    fs.mkdirSync(o.workDir, { recursive: true });
+    const storagePath = path.join(o.workDir, "storage");
+    fs.mkdirSync(storagePath, { recursive: true });
+    const kubeconfig = path.resolve(o.kubeconfig);
+    if (!fs.existsSync(kubeconfig)) throw new Error(`kubeconfig ${kubeconfig} does not exist`);
+
+    // A clean environment: no inherited kube/TLS settings, loopback never proxied.
+    const base: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) {
+        if (/^(KUBECONFIG|SSL_CERT_FILE|SSL_CERT_DIR|RUNTIME_NAMESPACE|SOURCE_CONTROLLER_LOCALHOST|STORAGE_.*|METRICS_ADDR|EVENTS_ADDR)$/.test(k)) continue;
+        base[k] = v;
+    }
+    const noProxy = [base.NO_PROXY ?? base.no_proxy, "127.0.0.1", "localhost", "::1"].filter(Boolean).join(",");
+    Object.assign(base, { KUBECONFIG: kubeconfig, RUNTIME_NAMESPACE: "flux-system", NO_PROXY: noProxy, no_proxy: noProxy }, o.env ?? {});
+    const caBundle = o.caFile ? writeCaBundle(o.workDir, o.caFile) : undefined;
+
+    const logLevel = o.logLevel ?? "info";
+    const concurrent = String(o.concurrent ?? 2);
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
+    let lastError = "";
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const [scMetrics, scHealth, storage, kcMetrics, kcHealth] = await distinctFreePorts(5);
+        const sourceAddr = `127.0.0.1:${storage}`;
+        const common = (metrics: number, health: number) => [
+            "--watch-all-namespaces=true",
+            "--enable-leader-election=false",
+            `--metrics-addr=127.0.0.1:${metrics}`,
+            `--health-addr=127.0.0.1:${health}`,
+            `--log-level=${logLevel}`,
+            "--log-encoding=json",
+            `--concurrent=${concurrent}`,
+        ];
+        const sc = launch("source-controller", bins["source-controller"], [
+            ...common(scMetrics, scHealth),
+            `--storage-path=${storagePath}`,
+            `--storage-addr=${sourceAddr}`,
+            `--storage-adv-addr=${sourceAddr}`,
+        ], { ...base, ...(caBundle ? { SSL_CERT_FILE: caBundle } : {}) }, path.join(o.workDir, "source-controller.log"));
+        const kc = launch("kustomize-controller", bins["kustomize-controller"], [
+            ...common(kcMetrics, kcHealth),
+        ], { ...base, SOURCE_CONTROLLER_LOCALHOST: sourceAddr }, path.join(o.workDir, "kustomize-controller.log"));
+        const procs = [sc, kc];
+
+        const checks = [`http://127.0.0.1:${scHealth}/readyz`, `http://127.0.0.1:${kcHealth}/readyz`];
+        let ready = false;
+        while (Date.now() < deadline && !procs.some((p) => p.hasExited())) {
+            const results = await Promise.all([
+                ...checks.map((u) => httpStatus(u).then((s) => s === 200, () => false)),
+                // The artifact server is a plain file server: any HTTP answer means it listens.
+                httpStatus(`http://${sourceAddr}/`).then(() => true, () => false),
+            ]);
+            if (results.every(Boolean)) {
+                ready = true;
+                break;
+            }
+            await new Promise((r) => setTimeout(r, 200));
+        }
+        if (ready) {
+            let stopping: Promise<void> | undefined;
+            return {
+                sourceAddr,
+                storagePath,
+                health: { source: `http://127.0.0.1:${scHealth}`, kustomize: `http://127.0.0.1:${kcHealth}` },
+                pids: { source: sc.child.pid!, kustomize: kc.child.pid! },
+                logs: () => procs.map(prefixed).join("\n"),
+                stop: () => (stopping ??= Promise.all(procs.map(stopProc)).then(() => undefined)),
+            };
+        }
+        await Promise.all(procs.map(stopProc));
+        lastError = procs.map(prefixed).join("\n");
+        // A port taken between freePort() and bind(): try again with new ports.
+        if (/address already in use/i.test(lastError) && Date.now() < deadline) continue;
+        break;
+    }
+    throw new Error(`Flux controllers did not become ready (kubeconfig ${kubeconfig}):\n${lastError.slice(-6000)}`);
+}
+
+async function distinctFreePorts(n: number): Promise<number[]> {
+    const ports = new Set<number>();
+    while (ports.size < n) ports.add(await freePort());
+    return [...ports];
+}
