@@ -9,6 +9,7 @@
  */
 import * as path from "node:path";
 import * as semver from "semver";
+import { checkTagAgainstRange, parseFluxRange, parseFluxVersion } from "./semver";
 
 export type Enforcement = "audit" | "enforce";
 
@@ -366,24 +367,28 @@ export function parseStackConfig(raw: Record<string, string | undefined>, ctx: P
         };
     }
 
-    // Artifact and its semver contract with the OCIRepository.
+    // Artifact and its semver contract with the OCIRepository, with Flux's own parsing rules.
     const tag = str("artifactTag") ?? DEFAULTS.artifactTag;
     const semverRange = str("semverRange") ?? DEFAULTS.semverRange;
-    const validTag = semver.valid(tag);
-    const validRange = semver.validRange(semverRange);
-    if (!validTag) {
-        bad("artifactTag", tag, "must be a semantic version such as 1.2.3 (Flux's ref.semver only selects semver tags)");
-    } else if (tag.startsWith("v") || tag.startsWith("=")) {
-        bad("artifactTag", tag, `write it without a prefix: ${validTag}`);
-    }
-    if (!validRange) {
-        bad("semverRange", semverRange, 'must be a semver range such as ">=1.0.0" or "1.x"');
-    }
-    if (validTag && validRange && !semver.satisfies(validTag, semverRange)) {
-        problems.push(
-            `${prefix}artifactTag = "${tag}" does not satisfy ${prefix}semverRange = "${semverRange}": Flux would never select this artifact; ` +
-                `bump the tag into the range or widen the range`,
-        );
+    const attempt = <T>(fn: () => T): T | string => {
+        try {
+            return fn();
+        } catch (e) {
+            return (e as Error).message;
+        }
+    };
+    const version = attempt(() => parseFluxVersion(tag));
+    const range = attempt(() => parseFluxRange(semverRange));
+    if (typeof version === "string") bad("artifactTag", tag, `${version} (Flux's ref.semver only selects semver tags)`);
+    if (typeof range === "string") bad("semverRange", semverRange, range);
+    if (typeof version !== "string" && typeof range !== "string") {
+        const checked = attempt(() => checkTagAgainstRange(tag, semverRange));
+        if (checked !== version.version) {
+            problems.push(
+                `${prefix}artifactTag = "${tag}" does not satisfy ${prefix}semverRange = "${semverRange}": Flux would never select this artifact; ` +
+                    `bump the tag into the range or widen the range (${checked})`,
+            );
+        }
     }
 
     // Flux.

@@ -52,6 +52,10 @@ describe("stack config defaults", () => {
         assert.equal(c.flux.installManifest, path.resolve("/project", "vendor/install.yaml"));
     });
 
+    test("a v-prefixed tag is accepted, as Flux accepts it", () => {
+        assert.equal(parseStackConfig(cfg({ artifactTag: "v1.2.3", semverRange: "1.x" }), ctx).artifact.tag, "v1.2.3");
+    });
+
     test("durations convert to seconds", () => {
         assert.equal(durationSeconds("5m"), 300);
         assert.equal(durationSeconds("1h30m"), 5400);
@@ -64,9 +68,10 @@ describe("stack config errors name the key, the value and the fix", () => {
     const cases: { name: string; values: Record<string, string>; expect: RegExp[] }[] = [
         { name: "unknown enforcement", values: { enforcement: "strict" }, expect: [/policy-stack:enforcement = "strict": must be one of audit \| enforce/] },
         { name: "unknown cluster mode", values: { clusterMode: "eks" }, expect: [/clusterMode = "eks": must be one of kind \| existing/] },
-        { name: "bad semver range", values: { semverRange: ">=banana" }, expect: [/semverRange = ">=banana": must be a semver range/] },
-        { name: "tag not semver", values: { artifactTag: "latest" }, expect: [/artifactTag = "latest": must be a semantic version/] },
-        { name: "tag with v prefix", values: { artifactTag: "v1.0.0" }, expect: [/artifactTag = "v1.0.0": write it without a prefix: 1.0.0/] },
+        { name: "bad semver range", values: { semverRange: ">=banana" }, expect: [/semverRange = ">=banana": semver range ">=banana".*not a valid constraint/] },
+        { name: "tag not semver", values: { artifactTag: "latest" }, expect: [/artifactTag = "latest": tag "latest" is not a semantic version/] },
+        { name: "tag with two parts", values: { artifactTag: "1.0" }, expect: [/artifactTag = "1.0": .*MAJOR.MINOR.PATCH/] },
+        { name: "prerelease tag outside a plain range", values: { artifactTag: "1.1.0-rc.1", semverRange: ">=1.0.0" }, expect: [/does not satisfy .*prerelease tags match only ranges that name a prerelease/] },
         { name: "tag outside the range", values: { artifactTag: "2.0.0", semverRange: "1.x" }, expect: [/artifactTag = "2.0.0" does not satisfy policy-stack:semverRange = "1.x": Flux would never select/] },
         { name: "url without oci://", values: { ...external, registryUrl: "ghcr.io/acme/p" }, expect: [/registryUrl = "ghcr.io\/acme\/p": must start with oci:\/\/ \(write oci:\/\/ghcr.io\/acme\/p\)/] },
         { name: "http:// url", values: { ...external, registryUrl: "http://ghcr.io/acme/p" }, expect: [/must use the oci:\/\/ scheme, not http:\/\//] },
