@@ -1,0 +1,510 @@
+/**
+ * End to end with the real Pulumi engine (issue 4): `pulumi up / preview / destroy` of this
+ * program, unchanged, against a real Kubernetes API server and a real registry with auth.
+ *
+ * - Tool chain: scripts/build-tools.sh (pulumi + Node.js host, the kubernetes and command
+ *   providers, kube-apiserver/controller-manager/scheduler, etcd, kwok, Flux controllers).
+ * - Cluster: the program's own Cluster component runs `kind …` through the command provider; the
+ *   kind shim on PATH (test/support/bin/kind) maps those command lines to `kwokctl --runtime
+ *   binary`, so the control plane is real and kwok fakes nodes and pods (Deployments become
+ *   Available, pods of Jobs complete, so Helm hooks finish).
+ * - Flux: the Deployments from install.yaml are kwok pods; the real source-controller and
+ *   kustomize-controller run as local processes (test/support/flux-controllers.ts), started as
+ *   soon as `pulumi up` has created the cluster and Flux's CRDs, as they would start in-cluster.
+ * - Registry: Debian's docker-registry with htpasswd auth over TLS signed by a test CA
+ *   (test/support/registry.ts); the push trusts it through registryCaFile, source-controller
+ *   through SSL_CERT_FILE.
+ * - Pulumi: a local file backend, a private PULUMI_HOME, plugins only from PATH, no downloads.
+ *
+ * The steps share one stack and run in order; after the first failure the rest are skipped, and
+ * the `after` hook prints every command's log, deletes any cluster left, stops every process.
+ */
+import { after, before, describe, it, type TestContext } from "node:test";
+import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+
+import { fluxInstallYaml, kyvernoChartDir, repoRoot, samplePoliciesDir } from "../support/paths";
+import { locateToolChain } from "../support/e2e-tools";
+import { E2eWorkspace, tail, type RunResult } from "../support/e2e-env";
+import { deleteAllClusters, kubectl, kubectlJson, kwokClusters, kwokPids, writeKubeconfig } from "../support/e2e-cluster";
+import { startRegistry, type RegistryHandle } from "../support/registry";
+import { startFluxControllers, type FluxControllers } from "../support/flux-controllers";
+
+const PROJECT = "policy-stack";
+const STACK = "e2e";
+/** The program's default kind cluster name for this stack (`policy-stack-<stack>`). */
+const CLUSTER = `${PROJECT}-${STACK}`;
+const REPOSITORY = "kyverno-policies";
+const TAG = "1.0.0";
+const FLUX_NS = "flux-system";
+const SOURCE_NAME = "kyverno-policies";
+const RECONCILE_TIMEOUT_S = 180;
+
+const MIN = 60_000;
+
+let ws: E2eWorkspace;
+let registry: RegistryHandle;
+let flux: FluxControllers | undefined;
+let fluxWatcher: Promise<void> | undefined;
+let policiesDir: string;
+let kubeconfigFile: string;
+let broken: string | undefined;
+const timings: { step: string; ms: number }[] = [];
+const suiteStart = Date.now();
+
+/** A scenario step: skipped once an earlier one failed, timed, and marks the scenario broken on failure. */
+function step(name: string, timeoutMs: number, fn: (t: TestContext) => Promise<void>): void {
+    it(name, { timeout: timeoutMs }, async (t) => {
+        if (broken) {
+            t.skip(`an earlier step failed: ${broken}`);
+            return;
+        }
+        const started = Date.now();
+        try {
+            await fn(t);
+        } catch (e) {
+            broken = name;
+            throw e;
+        } finally {
+            timings.push({ step: name, ms: Date.now() - started });
+        }
+    });
+}
+
+// ---------------------------------------------------------------- helpers
+
+function stackOutputs(r: RunResult): Record<string, any> {
+    return JSON.parse(r.stdout);
+}
+
+async function outputs(showSecrets = true): Promise<Record<string, any>> {
+    return stackOutputs(await ws.pulumiOk(["stack", "output", "--json", ...(showSecrets ? ["--show-secrets"] : [])]));
+}
+
+/** Upload requests (blob uploads, manifest PUTs) in the registry's access log so far. */
+function registryWrites(): string[] {
+    return registry.logs().split("\n").filter((l) => /"(PUT|POST|PATCH) \/v2\//.test(l));
+}
+
+/** The manifest digest the registry serves for the tag, from the raw bytes (an independent client). */
+async function registryDigest(tag: string): Promise<{ digest: string; manifest: any }> {
+    const r = await ws.run("skopeo", ["inspect", "--raw", "--cert-dir", registry.certDir!, "--creds", `${registry.username}:${registry.password}`,
+        `docker://${registry.host}/${REPOSITORY}:${tag}`], { label: "skopeo-inspect" });
+    assert.equal(r.code, 0, `skopeo inspect failed: ${r.stderr}`);
+    return { digest: `sha256:${crypto.createHash("sha256").update(r.stdout).digest("hex")}`, manifest: JSON.parse(r.stdout) };
+}
+
+interface PreviewStep {
+    op: string;
+    urn: string;
+    diffReasons?: string[];
+    detailedDiff?: Record<string, { kind: string; inputDiff?: boolean }> | null;
+    oldState?: { type: string; inputs?: Record<string, any>; outputs?: Record<string, any> };
+    newState?: { type: string; inputs?: Record<string, any>; outputs?: Record<string, any> };
+}
+
+/** `pulumi preview --diff --json`, parsed. */
+async function previewJson(): Promise<{ steps: PreviewStep[]; changeSummary: Record<string, number>; raw: string }> {
+    const r = await ws.pulumiOk(["preview", "--diff", "--json"]);
+    const parsed = JSON.parse(r.stdout);
+    return { steps: parsed.steps ?? [], changeSummary: parsed.changeSummary ?? {}, raw: r.stdout };
+}
+
+const resourceName = (urn: string) => urn.split("::").pop()!;
+/** How the engine's JSON shows a value not known at preview. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Keys of a map whose values differ (added, removed or changed). */
+function changedKeys(a: Record<string, unknown> = {}, b: Record<string, unknown> = {}): string[] {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+}
+
+function condition(obj: any, type: string): { status?: string; message?: string; reason?: string } {
+    return (obj?.status?.conditions ?? []).find((c: any) => c.type === type) ?? {};
+}
+
+/** Top-level documents of a multi-document YAML file. */
+function yamlDocs(file: string): any[] {
+    return yaml.loadAll(fs.readFileSync(file, "utf8")).filter((d): d is any => d !== null && typeof d === "object");
+}
+
+function policyName(file: string): { kind: string; name: string } {
+    const doc = yaml.load(fs.readFileSync(file, "utf8")) as any;
+    return { kind: doc.kind, name: doc.metadata.name };
+}
+
+/**
+ * Starts the Flux controllers as soon as the cluster exists and has Flux's CRDs (that is, while
+ * `pulumi up` runs: the OCIRepository waits for them). Resolves when they run or `done()` is true.
+ */
+async function startFluxWhenReady(done: () => boolean): Promise<void> {
+    const crds = ["ocirepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io"];
+    let kubeconfig: string | undefined;
+    while (!done() && !flux) {
+        try {
+            if (!kubeconfig) {
+                const created = ws.shimCalls().some((c) => c.argv[0] === "create" && c.exit === 0);
+                if (created && (await kwokClusters(ws)).includes(CLUSTER)) kubeconfig = await writeKubeconfig(ws, CLUSTER);
+            }
+            if (kubeconfig) {
+                const r = await ws.run(ws.tools.tools.kubectl, ["get", "crd", ...crds, "-o", "json"], { env: { KUBECONFIG: kubeconfig }, quiet: true, timeoutMs: 30_000 });
+                const items = r.code === 0 ? (JSON.parse(r.stdout).items as any[]) : [];
+                if (items.length === crds.length && items.every((c) => condition(c, "Established").status === "True")) {
+                    flux = await startFluxControllers({
+                        kubeconfig,
+                        workDir: path.join(ws.root, "flux"),
+                        caFile: registry.caFile,
+                        binDir: path.dirname(ws.tools.tools["source-controller"]),
+                    });
+                    fs.writeFileSync(path.join(ws.logDir, "flux-controllers-started.txt"), `${new Date().toISOString()} ${flux.sourceAddr}\n`);
+                    return;
+                }
+            }
+        } catch (e) {
+            fs.appendFileSync(path.join(ws.logDir, "flux-watcher.log"), `${new Date().toISOString()} ${(e as Error).message}\n`);
+        }
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+}
+
+// ---------------------------------------------------------------- scenario
+
+describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster, real registry with auth", () => {
+    before(async () => {
+        const tools = locateToolChain();
+        ws = new E2eWorkspace(tools);
+        registry = await startRegistry({ mode: "basic-tls" });
+        policiesDir = path.join(ws.root, "policies");
+        fs.cpSync(path.join(repoRoot, "policies"), policiesDir, { recursive: true });
+        timings.push({ step: "(before: tool chain, workspace, registry)", ms: Date.now() - suiteStart });
+    }, { timeout: 90 * MIN });
+
+    after(async () => {
+        const failed = broken !== undefined;
+        try {
+            if (failed && ws) {
+                ws.dumpLogs();
+                if (flux) process.stderr.write(`\n----- flux controllers -----\n${tail(flux.logs(), 8000)}\n`);
+                if (registry) process.stderr.write(`\n----- registry -----\n${tail(registry.logs(), 4000)}\n`);
+            }
+        } finally {
+            // Order: the cluster while the controllers still run (nothing waits on their finalizers
+            // once the whole API server goes), then the controllers, then the registry.
+            if (ws) {
+                const left = await deleteAllClusters(ws).catch(() => []);
+                if (left.length > 0) process.stderr.write(`e2e: deleted leftover kwok cluster(s): ${left.join(", ")}\n`);
+            }
+            await fluxWatcher?.catch(() => undefined);
+            await flux?.stop();
+            await registry?.stop();
+            if (ws) {
+                process.stderr.write(`\ne2e timings:\n${timings.map((t) => `  ${(t.ms / 1000).toFixed(1).padStart(7)}s  ${t.step}`).join("\n")}\n` +
+                    `  ${((Date.now() - suiteStart) / 1000).toFixed(1).padStart(7)}s  total\ncommands:\n${ws.summary()}\n`);
+                if (!failed) ws.remove();
+                else process.stderr.write(`e2e workspace kept for inspection: ${ws.root}\n`);
+            }
+        }
+    }, { timeout: 10 * MIN });
+
+    step("a fresh stack is configured: kind cluster, external registry with htpasswd over TLS, local Flux and Kyverno sources", 5 * MIN, async () => {
+        await ws.pulumiOk(["stack", "init", STACK]);
+        const set = (key: string, value: string, secret = false) =>
+            ws.pulumiOk(["config", "set", ...(secret ? ["--secret"] : []), key, value]);
+        await set("clusterMode", "kind");
+        await set("registryMode", "external");
+        await set("registryUrl", registry.url(REPOSITORY));
+        await set("registryUsername", registry.username!);
+        await set("registryPassword", registry.password!, true);
+        await set("registryCaFile", registry.caFile!);
+        // TLS on loopback: the program would assume plain HTTP for 127.0.0.1 otherwise.
+        await set("registryInsecure", "false");
+        await set("fluxInstallManifest", fluxInstallYaml);
+        await set("kyvernoChart", kyvernoChartDir);
+        await set("policiesPath", policiesDir);
+        await set("reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`);
+        const cfg = JSON.parse((await ws.pulumiOk(["config", "--json"])).stdout);
+        assert.equal(cfg[`${PROJECT}:registryPassword`].secret, true, "registryPassword is stored as a secret");
+        assert.equal(cfg[`${PROJECT}:clusterMode`].value, "kind");
+    });
+
+    step("pulumi up on the fresh stack succeeds", 25 * MIN, async () => {
+        let upDone = false;
+        fluxWatcher = startFluxWhenReady(() => upDone);
+        const r = await ws.pulumi(["up", "--yes"], { timeoutMs: 22 * MIN });
+        upDone = true;
+        await fluxWatcher;
+        assert.equal(r.code, 0, `pulumi up failed (log ${r.log}):\n${tail(r.stdout + r.stderr, 8000)}`);
+        assert.ok(flux, "the Flux controllers were started during pulumi up");
+
+        // The program's Cluster component ran exactly kind's command lines through the shim.
+        const calls = ws.shimCalls();
+        assert.deepEqual(calls.map((c) => [c.argv.join(" "), c.exit]), [
+            ["get clusters", 0],
+            [`create cluster --name ${CLUSTER} --config=- --wait 120s`, 0],
+            [`get kubeconfig --name ${CLUSTER}`, 0],
+        ]);
+        const kubeconfig = (await outputs()).kubeconfig as string;
+        kubeconfigFile = path.join(ws.root, "kubeconfig-from-stack");
+        fs.writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
+    });
+
+    step("the API holds Flux's and Kyverno's CRDs (Established) and their Deployments (Available)", 3 * MIN, async () => {
+        const expectedFluxCrds = yamlDocs(fluxInstallYaml).filter((d) => d.kind === "CustomResourceDefinition").map((d) => d.metadata.name);
+        const crds = (await kubectlJson(ws, kubeconfigFile, ["crd"])).items as any[];
+        const established = new Set(crds.filter((c) => condition(c, "Established").status === "True").map((c) => c.metadata.name));
+        for (const name of expectedFluxCrds) assert.ok(established.has(name), `Flux CRD ${name} is established`);
+        for (const name of ["clusterpolicies.kyverno.io", "policies.kyverno.io", "policyexceptions.kyverno.io", "validatingpolicies.policies.kyverno.io"]) {
+            assert.ok(established.has(name), `Kyverno CRD ${name} is established`);
+        }
+
+        const expectedFluxDeployments = yamlDocs(fluxInstallYaml).filter((d) => d.kind === "Deployment").map((d) => d.metadata.name).sort();
+        const fluxDeployments = (await kubectlJson(ws, kubeconfigFile, ["deployments", "-n", FLUX_NS])).items as any[];
+        assert.deepEqual(fluxDeployments.map((d) => d.metadata.name).sort(), expectedFluxDeployments);
+        const kyvernoDeployments = (await kubectlJson(ws, kubeconfigFile, ["deployments", "-n", "kyverno"])).items as any[];
+        assert.deepEqual(kyvernoDeployments.map((d) => d.metadata.name).sort(), [
+            "kyverno-admission-controller", "kyverno-background-controller", "kyverno-cleanup-controller", "kyverno-reports-controller",
+        ]);
+        for (const d of [...fluxDeployments, ...kyvernoDeployments]) {
+            assert.equal(condition(d, "Available").status, "True", `${d.metadata.namespace}/${d.metadata.name} is Available`);
+            assert.equal(d.status.readyReplicas, d.spec.replicas, `${d.metadata.name}: all replicas ready`);
+        }
+        const release = (await kubectlJson(ws, kubeconfigFile, ["secrets", "-n", "kyverno", "-l", "owner=helm,name=kyverno"])).items as any[];
+        assert.equal(release.length, 1, "one Helm release record for kyverno");
+        assert.equal(release[0].metadata.labels.status, "deployed");
+    });
+
+    step("the dockerconfigjson secret, the OCIRepository and the Kustomization have the expected specs, and Flux applied the revision", 3 * MIN, async () => {
+        const out = await outputs();
+        const revision = `${TAG}@${out.artifactDigest}`;
+        assert.equal(out.artifactRevision, revision);
+
+        const secret = await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry`]);
+        assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
+        const docker = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString());
+        assert.deepEqual(Object.keys(docker.auths), [registry.host]);
+        const entry = docker.auths[registry.host];
+        assert.equal(entry.username, registry.username);
+        assert.equal(entry.password, registry.password);
+        assert.equal(entry.auth, Buffer.from(`${registry.username}:${registry.password}`).toString("base64"));
+
+        const awaitAnnotations = (field: string) => ({
+            "pulumi.com/waitFor": JSON.stringify(["condition=Ready", `jsonpath={${field}}=${revision}`]),
+            "pulumi.com/timeoutSeconds": String(RECONCILE_TIMEOUT_S),
+            "reconcile.fluxcd.io/requestedAt": revision,
+        });
+        const pick = (o: Record<string, string>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o?.[k]]));
+
+        const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        const repoAnnotations = awaitAnnotations(".status.artifact.revision");
+        assert.deepEqual(pick(repo.metadata.annotations, Object.keys(repoAnnotations)), repoAnnotations);
+        assert.equal(repo.spec.url, registry.url(REPOSITORY));
+        assert.deepEqual(repo.spec.ref, { semver: ">=1.0.0" });
+        assert.deepEqual(repo.spec.secretRef, { name: `${SOURCE_NAME}-registry` });
+        assert.equal(repo.spec.insecure, false);
+        assert.equal(repo.spec.interval, "1m");
+        assert.equal(repo.spec.timeout, "60s");
+        assert.equal(repo.spec.provider, "generic", "the CRD default");
+        assert.equal(condition(repo, "Ready").status, "True", `OCIRepository Ready: ${condition(repo, "Ready").message}`);
+        assert.equal(repo.status.artifact.revision, revision);
+
+        const ks = await kubectlJson(ws, kubeconfigFile, ["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        const ksAnnotations = awaitAnnotations(".status.lastAppliedRevision");
+        assert.deepEqual(pick(ks.metadata.annotations, Object.keys(ksAnnotations)), ksAnnotations);
+        assert.deepEqual(ks.spec.sourceRef, { kind: "OCIRepository", name: SOURCE_NAME });
+        assert.equal(ks.spec.path, "./");
+        assert.equal(ks.spec.interval, "1m");
+        assert.equal(ks.spec.retryInterval, "30s");
+        assert.equal(ks.spec.timeout, `${RECONCILE_TIMEOUT_S}s`);
+        assert.equal(ks.spec.prune, true);
+        assert.equal(ks.spec.wait, true);
+        assert.deepEqual(ks.spec.patches ?? [], [], "audit: no enforcement patches");
+        assert.equal(condition(ks, "Ready").status, "True", `Kustomization Ready: ${condition(ks, "Ready").message}`);
+        assert.equal(ks.status.lastAppliedRevision, revision);
+
+        // What Flux applied: every policy of the artifact, as written (audit).
+        const applied = new Set<string>((ks.status.inventory?.entries ?? []).map((e: any) => e.id as string));
+        for (const p of out.policies as { name: string; kind: string }[]) {
+            assert.ok([...applied].some((id) => id.startsWith(`_${p.name}_`) && id.endsWith(`_${p.kind}`)), `${p.kind}/${p.name} is in the Kustomization's inventory`);
+        }
+        const cp = await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", "disallow-latest-tag"]);
+        assert.notEqual(cp.spec.validationFailureAction, "Enforce");
+    });
+
+    step("the registry holds the artifact with the digest the stack outputs; kubeconfig is a secret output", 2 * MIN, async () => {
+        const out = await outputs();
+        assert.match(out.artifactDigest, /^sha256:[a-f0-9]{64}$/);
+        assert.equal(out.artifactUrl, registry.url(REPOSITORY));
+        assert.equal(out.artifactTag, TAG);
+        assert.equal(out.clusterName, CLUSTER);
+        assert.equal(out.enforcement, "audit");
+        assert.deepEqual(out.ociRepository, { name: SOURCE_NAME, namespace: FLUX_NS });
+        assert.deepEqual(out.kustomization, { name: SOURCE_NAME, namespace: FLUX_NS });
+        assert.equal(out.kyvernoChartVersion, "3.4.5");
+        const { digest, manifest } = await registryDigest(TAG);
+        assert.equal(digest, out.artifactDigest, "the registry serves the digest the stack outputs");
+        assert.equal(manifest.config.mediaType, "application/vnd.cncf.flux.config.v1+json");
+        assert.equal(manifest.layers.length, 1);
+        assert.equal(manifest.layers[0].mediaType, "application/vnd.cncf.flux.content.v1.tar+gzip");
+
+        const plain = await outputs(false);
+        assert.equal(plain.kubeconfig, "[secret]", "kubeconfig is a secret output");
+        const kc = yaml.load(out.kubeconfig) as any;
+        assert.equal(kc.kind, "Config");
+        assert.match(kc.clusters[0].cluster.server, /^https:\/\/127\.0\.0\.1:\d+$/);
+        const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout);
+        assert.ok(!JSON.stringify(state).includes(registry.password!), "the registry password never appears in the state in clear");
+    });
+
+    step("pulumi preview --expect-no-changes passes right after", 8 * MIN, async () => {
+        await ws.pulumiOk(["preview", "--expect-no-changes"]);
+    });
+
+    step("a second pulumi up changes nothing and uploads nothing", 10 * MIN, async () => {
+        const writesBefore = registryWrites().length;
+        const before = await outputs();
+        const r = await ws.pulumiOk(["up", "--yes", "--expect-no-changes"]);
+        assert.doesNotMatch(r.stdout, /\b\d+ (created|updated|deleted|replaced)\b/, "no resource changed");
+        assert.equal(registryWrites().length, writesBefore, "no upload reached the registry");
+        assert.equal((await outputs()).artifactDigest, before.artifactDigest);
+        assert.equal(ws.shimCalls().filter((c) => c.argv[0] === "create").length, 1, "no second kind create");
+    });
+
+    let edited: { changed: string; added: string; removed: string };
+    step("edit one policy, add one, delete one: the preview diff names exactly those three; elsewhere only the revision annotations change", 8 * MIN, async () => {
+        const changedFile = path.join(policiesDir, "disallow-latest-tag.yaml");
+        const removedFile = path.join(policiesDir, "restrict-node-port.yaml");
+        const addedSource = path.join(samplePoliciesDir, "disallow-host-namespaces.yaml");
+        const key = (f: string) => `${policyName(f).kind}/${policyName(f).name}`;
+        edited = { changed: key(changedFile), added: key(addedSource), removed: key(removedFile) };
+        const text = fs.readFileSync(changedFile, "utf8");
+        const newText = text.replace(/(message:\s*["']?)/, "$1[edited by the e2e test] ");
+        assert.notEqual(newText, text, "the edit changed the file");
+        fs.writeFileSync(changedFile, newText);
+        fs.copyFileSync(addedSource, path.join(policiesDir, path.basename(addedSource)));
+        fs.rmSync(removedFile);
+
+        const { steps } = await previewJson();
+        const changes = steps.filter((s) => s.op !== "same");
+        const byName = Object.fromEntries(changes.map((s) => [resourceName(s.urn), s]));
+        assert.deepEqual(Object.keys(byName).sort(), ["policies-push", "policy-source-apply", "policy-source-source"].sort(),
+            `only the artifact and the two Flux objects change, got: ${changes.map((s) => `${s.op} ${resourceName(s.urn)}`).join(", ")}`);
+        for (const s of changes) assert.equal(s.op, "update", `${resourceName(s.urn)} is updated in place, not ${s.op}`);
+
+        const push = byName["policies-push"];
+        assert.deepEqual(changedKeys(push.oldState?.inputs?.policies, push.newState?.inputs?.policies),
+            [edited.added, edited.changed, edited.removed].sort(), "the artifact's policies map differs in exactly the three edited policies");
+        const topLevel = changedKeys(push.oldState?.inputs, push.newState?.inputs).filter((k) => !k.startsWith("__"));
+        assert.deepEqual(topLevel.filter((k) => !["policies", "digest", "layerDigest", "revision"].includes(k)), [],
+            `the artifact's other inputs are unchanged (changed: ${topLevel.join(", ")})`);
+
+        for (const name of ["policy-source-source", "policy-source-apply"]) {
+            const s = byName[name];
+            const paths = Object.keys(s.detailedDiff ?? {});
+            assert.ok(paths.length > 0, `${name} has a detailed diff`);
+            for (const p of paths) assert.match(p, /^metadata\.annotations\b/, `${name}: only annotations change, not ${p}`);
+            // The annotations are computed from the artifact's revision: unknown as a whole at preview, or
+            // an object that differs in the two revision-carrying keys only.
+            const oldA = s.oldState?.inputs?.metadata?.annotations;
+            const newA = s.newState?.inputs?.metadata?.annotations;
+            if (newA !== UNKNOWN && newA && typeof newA === "object") {
+                for (const k of changedKeys(oldA, newA)) {
+                    assert.ok(["pulumi.com/waitFor", "reconcile.fluxcd.io/requestedAt"].includes(k), `${name}: annotation ${k} changes`);
+                }
+            }
+        }
+    });
+
+    step("pulumi up pushes the new digest and Flux applies it", 15 * MIN, async () => {
+        const before = await outputs();
+        const writesBefore = registryWrites().length;
+        await ws.pulumiOk(["up", "--yes"], { timeoutMs: 12 * MIN });
+        const out = await outputs();
+        assert.notEqual(out.artifactDigest, before.artifactDigest, "a new digest");
+        assert.ok(registryWrites().length > writesBefore, "the new artifact was uploaded");
+        assert.equal((await registryDigest(TAG)).digest, out.artifactDigest, "the tag now serves the new digest");
+        const names = (out.policies as { name: string }[]).map((p) => p.name);
+        assert.ok(names.includes(edited.added.split("/").pop()!) && !names.includes(edited.removed.split("/").pop()!));
+        const ks = await kubectlJson(ws, kubeconfigFile, ["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        assert.equal(ks.status.lastAppliedRevision, `${TAG}@${out.artifactDigest}`, "when pulumi up returns, Flux has applied the new revision");
+        const removed = await kubectl(ws, kubeconfigFile, ["get", "clusterpolicies.kyverno.io", edited.removed.split("/").pop()!]);
+        assert.notEqual(removed.code, 0, "the deleted policy was pruned from the cluster");
+        const changed = await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", edited.changed.split("/").pop()!]);
+        assert.match(JSON.stringify(changed.spec), /\[edited by the e2e test\]/, "the edited policy is live");
+    });
+
+    step("enforcement: enforce changes only the Kustomization's patches, and up makes every validate rule enforce", 15 * MIN, async () => {
+        await ws.pulumiOk(["config", "set", "enforcement", "enforce"]);
+        const { steps } = await previewJson();
+        const changes = steps.filter((s) => s.op !== "same");
+        assert.deepEqual(changes.map((s) => [s.op, resourceName(s.urn)]), [["update", "policy-source-apply"]],
+            `only the Kustomization changes, got: ${changes.map((s) => `${s.op} ${resourceName(s.urn)}`).join(", ")}`);
+        const paths = Object.keys(changes[0].detailedDiff ?? {});
+        assert.ok(paths.length > 0);
+        for (const p of paths) assert.match(p, /^spec\.patches/, `only spec.patches changes, not ${p}`);
+
+        const writesBefore = registryWrites().length;
+        await ws.pulumiOk(["up", "--yes"], { timeoutMs: 12 * MIN });
+        assert.equal(registryWrites().length, writesBefore, "the artifact is environment-neutral: nothing is pushed");
+        const cp = await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", "disallow-latest-tag"]);
+        assert.equal(cp.spec.validationFailureAction, "Enforce");
+        for (const rule of cp.spec.rules.filter((r: any) => r.validate)) assert.equal(rule.validate.failureAction, "Enforce", `rule ${rule.name}`);
+        assert.equal((await outputs()).enforcement, "enforce");
+    });
+
+    step("examples/consumer previews and reads the outputs through a StackReference on the same backend", 10 * MIN, async () => {
+        const consumerDir = path.join(ws.root, "consumer");
+        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts"]) {
+            fs.mkdirSync(consumerDir, { recursive: true });
+            fs.copyFileSync(path.join(repoRoot, "examples", "consumer", f), path.join(consumerDir, f));
+        }
+        fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(consumerDir, "node_modules"), "dir");
+        const opts = { cwd: consumerDir };
+        await ws.pulumiOk(["stack", "init", STACK], opts);
+        await ws.pulumiOk(["config", "set", "policyStack", `organization/${PROJECT}/${STACK}`], opts);
+        const preview = await ws.pulumiOk(["preview", "--json"], opts);
+        const steps = (JSON.parse(preview.stdout).steps ?? []) as PreviewStep[];
+        assert.deepEqual(steps.filter((s) => s.op !== "read").map((s) => [s.op, s.newState?.type]), [["create", "pulumi:pulumi:Stack"]],
+            "the consumer creates only its stack resource (the StackReference is a read)");
+        await ws.pulumiOk(["up", "--yes"], opts);
+        const consumer = stackOutputs(await ws.pulumiOk(["stack", "output", "--json", "--show-secrets"], opts));
+        const producer = await outputs();
+        for (const k of ["artifactUrl", "artifactTag", "artifactDigest", "artifactRevision", "enforcement", "kustomization", "kubeconfig"]) {
+            assert.deepEqual(consumer[k], producer[k], `consumer.${k}`);
+        }
+        assert.equal(consumer.pinnedArtifact, `${producer.artifactUrl}@${producer.artifactDigest}`);
+        assert.equal(consumer.policyCount, producer.policies.length);
+        const plain = stackOutputs(await ws.pulumiOk(["stack", "output", "--json"], opts));
+        assert.equal(plain.kubeconfig, "[secret]", "the kubeconfig stays secret through the reference");
+        await ws.pulumiOk(["destroy", "--yes"], opts);
+        await ws.pulumiOk(["stack", "rm", "--yes", STACK], opts);
+    });
+
+    step("a tag outside the semver range fails pulumi preview with the program's message and changes nothing", 8 * MIN, async () => {
+        const stateBefore = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout).deployment.resources;
+        await ws.pulumiOk(["config", "set", "semverRange", "<1.0.0"]);
+        const r = await ws.pulumi(["preview"]);
+        assert.notEqual(r.code, 0, "preview fails");
+        const text = r.stdout + r.stderr;
+        assert.match(text, /artifactTag = "1\.0\.0" does not satisfy policy-stack:semverRange = "<1\.0\.0": Flux would never select this artifact/);
+        assert.doesNotMatch(text, /^\s*[+~-]\s+(kubernetes|command|pulumi-nodejs|policy-stack):/m, "no resource step was planned");
+        await ws.pulumiOk(["config", "rm", "semverRange"]);
+        const stateAfter = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout).deployment.resources;
+        assert.deepEqual(stateAfter, stateBefore, "the state is untouched");
+        await ws.pulumiOk(["preview", "--expect-no-changes"]);
+    });
+
+    step("pulumi destroy removes everything: kind delete ran, no kwok cluster is left, the state is empty", 20 * MIN, async () => {
+        await ws.pulumiOk(["destroy", "--yes"], { timeoutMs: 18 * MIN });
+        const deletes = ws.shimCalls().filter((c) => c.argv[0] === "delete");
+        assert.deepEqual(deletes.map((c) => [c.argv.join(" "), c.exit]), [[`delete cluster --name ${CLUSTER}`, 0]]);
+        assert.deepEqual(await kwokClusters(ws), [], "no kwok cluster is left");
+        assert.deepEqual(kwokPids(ws), [], "no control-plane process is left");
+        const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout);
+        assert.deepEqual(state.deployment.resources ?? [], [], "the stack's state is empty");
+        await ws.pulumiOk(["stack", "rm", "--yes", STACK]);
+    });
+});
