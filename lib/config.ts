@@ -10,6 +10,7 @@
 import * as path from "node:path";
 import * as semver from "semver";
 import { checkTagAgainstRange, parseFluxRange, parseFluxVersion } from "./semver";
+import { isLoopback, parseOciUrl as parseOciReference, type OciReference } from "./oci/reference";
 
 export type Enforcement = "audit" | "enforce";
 
@@ -188,43 +189,25 @@ export interface OciUrl {
 }
 
 /**
- * Parses `oci://host[:port]/repository`. Returns an error string instead of throwing so the
- * caller can collect every problem.
+ * Parses `oci://host[:port]/repository` with the OCI client's rules (lib/oci), and also refuses
+ * a tag or digest in the URL: the stack sets the tag with artifactTag. Returns an error string
+ * instead of throwing so the caller can collect every problem.
  */
 export function parseOciUrl(value: string): OciUrl | string {
-    if (/^https?:\/\//i.test(value)) {
-        return `must use the oci:// scheme, not ${value.split(":")[0]}:// (write oci://${value.replace(/^https?:\/\//i, "")})`;
+    let ref: OciReference;
+    try {
+        ref = parseOciReference(value);
+    } catch (e) {
+        const hint = !/^[a-z]+:\/\//i.test(value) ? ` (write oci://${value})` : /^https?:\/\//i.test(value) ? ` (write oci://${value.replace(/^https?:\/\//i, "")})` : "";
+        return `${(e as Error).message}${hint}`;
     }
-    if (!value.startsWith("oci://")) {
-        return `must start with oci:// (write oci://${value})`;
-    }
-    const rest = value.slice("oci://".length);
-    const slash = rest.indexOf("/");
-    if (slash <= 0) return "needs a repository after the host (oci://host[:port]/repository)";
-    const host = rest.slice(0, slash);
-    const repository = rest.slice(slash + 1);
-    if (!/^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*(:\d{1,5})?$/.test(host)
-        && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(host)) {
-        return `has an invalid registry host "${host}"`;
-    }
-    const port = host.match(/:(\d+)$/);
-    if (port && (Number(port[1]) < 1 || Number(port[1]) > 65535)) return `has an invalid port ${port[1]}`;
-    const segments = repository.split("/");
-    if (segments.some((s) => s === "." || s === "..")) {
-        return "must not contain . or .. path segments in the repository";
-    }
-    // Distribution's repository grammar: lowercase path components separated by /.
-    if (!segments.every((s) => /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$/.test(s))) {
-        return `has an invalid repository "${repository}" (lowercase letters, digits and . _ - separators only)`;
-    }
-    if (/[?#@]/.test(value)) return "must not carry a tag, digest, query or fragment (set the tag with artifactTag)";
-    return { host, repository };
+    if (ref.tag !== undefined || ref.digest !== undefined) return "must not carry a tag or digest (set the tag with artifactTag)";
+    return { host: ref.host, repository: ref.repository };
 }
 
 /** True for registries that live on this machine, which are plain HTTP by default. */
 export function isLoopbackHost(host: string): boolean {
-    const name = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-    return name === "localhost" || name === "::1" || /^127\.\d+\.\d+\.\d+$/.test(name);
+    return isLoopback(host.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""));
 }
 
 /**
