@@ -228,21 +228,34 @@ function printStats(f: Flags, stats: OciStats, io: Io): void {
     );
 }
 
+/**
+ * Loads and builds the artifact. Without `outFile` the layer goes to a temp dir of ours, and
+ * `dispose()` removes that dir (not just the file), so repeated runs leave nothing behind.
+ */
 async function build(f: Flags, outFile?: string) {
     const dir = requireDir(str(f, "path")!, "path");
     const set = await loadPolicyDir(dir);
-    const built = await buildArtifact(set, {
-        source: str(f, "source"),
-        revision: str(f, "revision"),
-        created: str(f, "created"),
-        outFile,
-    });
-    return { set, built };
+    const tmp = outFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "artifact-cli-"));
+    const dispose = () => {
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    };
+    try {
+        const built = await buildArtifact(set, {
+            source: str(f, "source"),
+            revision: str(f, "revision"),
+            created: str(f, "created"),
+            outFile: outFile ?? path.join(tmp!, "artifact.tgz"),
+        });
+        return { set, built, dispose };
+    } catch (e) {
+        dispose();
+        throw e;
+    }
 }
 
 async function runBuild(f: Flags, io: Io): Promise<number> {
     const out = str(f, "out");
-    const { set, built } = await build(f, out ? path.resolve(out) : undefined);
+    const { set, built, dispose } = await build(f, out ? path.resolve(out) : undefined);
     try {
         const info = {
             digest: built.manifestDigest,
@@ -262,7 +275,7 @@ async function runBuild(f: Flags, io: Io): Promise<number> {
             if (out) io.out(`  layer file:   ${info.out}\n`);
         }
     } finally {
-        if (!out) fs.rmSync(built.layer.path, { force: true });
+        dispose();
     }
     return 0;
 }
@@ -272,7 +285,7 @@ async function runPush(f: Flags, io: Io): Promise<number> {
     const tag = str(f, "tag")!;
     const conn = connection(f, url, io);
     const ref = parseOciUrl(url);
-    const { built } = await build(f);
+    const { built, dispose } = await build(f);
     try {
         if (f.output !== "json") io.out(`► pushing artifact to ${ref.url}:${tag}\n`);
         const res = await pushImage({
@@ -297,7 +310,7 @@ async function runPush(f: Flags, io: Io): Promise<number> {
         }
         return 0;
     } finally {
-        fs.rmSync(built.layer.path, { force: true });
+        dispose();
     }
 }
 

@@ -34,7 +34,8 @@ cleanup() { if [ "$created_policy" -eq 1 ]; then $SUDO rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 # Refresh package lists only if they are missing or the candidate is unknown.
-if ! apt-cache policy "${need[@]}" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+candidates=$(apt-cache policy "${need[@]}" 2>/dev/null | grep -c 'Candidate: [0-9]' || true)
+if [ "${candidates:-0}" -lt "${#need[@]}" ]; then
   echo "ensure-registry-tools: apt-get update"
   $SUDO apt-get update -q
 fi

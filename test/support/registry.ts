@@ -85,10 +85,20 @@ export function freePort(): Promise<number> {
 }
 
 const live = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
 // Backstop for a test process that dies without running its after() hooks: never leave a registry.
-process.once("exit", () => {
+function killAll(): void {
     for (const c of live) c.kill("SIGKILL");
-});
+    for (const d of liveDirs) fs.rmSync(d, { recursive: true, force: true });
+}
+process.once("exit", killAll);
+// A signal ends the process without an "exit" event unless handled: kill, then die as signalled.
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+        killAll();
+        process.kill(process.pid, sig);
+    });
+}
 
 function probe(baseUrl: string, ca?: Buffer): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -110,6 +120,7 @@ function probe(baseUrl: string, ca?: Buffer): Promise<number> {
 export async function startRegistry(o: StartRegistryOptions): Promise<RegistryHandle> {
     ensureRegistryTools();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `registry-${o.mode}-`));
+    liveDirs.add(dir);
     const dataDir = path.join(dir, "data");
     fs.mkdirSync(dataDir);
     const username = o.mode === "anonymous" ? undefined : (o.username ?? "policy-bot");
@@ -226,6 +237,7 @@ export async function startRegistry(o: StartRegistryOptions): Promise<RegistryHa
                 }
                 await issuer?.stop();
                 fs.rmSync(dir, { recursive: true, force: true });
+                liveDirs.delete(dir);
             },
             caFile,
             certDir,
