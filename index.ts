@@ -15,6 +15,7 @@ import { PolicySource } from "./components/policySource";
 import { durationSeconds, parseOciUrl } from "./lib/config";
 import { enforcementPatches, enforceOperations } from "./lib/patches";
 import { prepareArtifact } from "./lib/publish";
+import { compareWithPublished } from "./lib/published";
 
 export = async () => {
     // Everything that can be wrong with the input fails here, before any resource is registered.
@@ -41,6 +42,23 @@ export = async () => {
         : undefined;
     const credentials = registry.mode === "external" && registry.username !== undefined && registry.password !== undefined
         ? { username: registry.username, password: pulumi.secret(registry.password) }
+        : undefined;
+
+    // Previews say which policies change against what Flux serves now (read-only; never blocks long).
+    const comparison = pulumi.runtime.isDryRun()
+        ? compareWithPublished({
+            url: registry.pushUrl,
+            semverRange: config.artifact.semverRange,
+            local: prepared.summaries,
+            credentials: registry.mode === "external" && registry.username !== undefined && registry.password !== undefined
+                ? { username: registry.username, password: registry.password }
+                : undefined,
+            insecure: registry.insecure,
+            caFile: registry.mode === "external" ? registry.caFile : undefined,
+        }).then(
+            (c) => [c.summary, ...c.text.split("\n").slice(1)].join("\n"),
+            (e: Error) => `policies: ${prepared.policies.length} in the artifact; could not read the published one (${e.message})`,
+        )
         : undefined;
 
     // The push needs the registry, never the cluster.
@@ -89,6 +107,8 @@ export = async () => {
         sourceDependsOn: flux.resources.apply((rs) => [...rs, artifact.resource, ...(secret ? [secret.secret] : [])]),
         applyDependsOn: [kyverno.release],
     }, k8s);
+
+    if (comparison) await pulumi.log.info(await comparison, artifact.resource);
 
     return {
         kubeconfig: cluster.kubeconfig,

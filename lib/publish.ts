@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { loadPolicyDir } from "./policies";
 import { buildArtifact } from "./artifact";
 import { pushImage } from "./oci";
+import { policyKey, summarise, type PolicySummary } from "./diff";
 
 /** A policy as the program and its outputs describe it. */
 export interface PreparedPolicy {
@@ -33,17 +34,14 @@ export interface PreparedArtifact {
     sourceRevision?: string;
     created?: string;
     policies: PreparedPolicy[];
+    /** Per-policy and per-rule digests, for comparing with the published artifact. */
+    summaries: PolicySummary[];
 }
 
 export interface PrepareOptions {
     source?: string;
     sourceRevision?: string;
     created?: string;
-}
-
-/** Key of a policy in maps, diffs and outputs. */
-export function policyKey(p: { kind: string; name: string; namespace?: string }): string {
-    return p.namespace ? `${p.kind}/${p.namespace}/${p.name}` : `${p.kind}/${p.name}`;
 }
 
 /**
@@ -65,6 +63,7 @@ export async function prepareArtifact(dir: string, options: PrepareOptions = {})
         source: built.annotations["org.opencontainers.image.source"],
         sourceRevision: built.annotations["org.opencontainers.image.revision"],
         created: built.annotations["org.opencontainers.image.created"],
+        summaries: set.policies.map(summarise),
         policies: set.policies.map((p) => ({
             key: policyKey(p),
             kind: p.kind,

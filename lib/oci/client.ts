@@ -581,6 +581,25 @@ export class RegistryClient {
     }
 
     /**
+     * Every tag of the repository (`/v2/<repo>/tags/list`, following `Link` pagination). An absent
+     * repository has no tags.
+     */
+    async listTags(): Promise<string[]> {
+        const tags: string[] = [];
+        let url: URL | undefined = this.url("tags/list?n=1000");
+        while (url) {
+            const res = await this.send({ method: "GET", url, headers: { Accept: "application/json" }, scope: this.pullScope() });
+            if (res.status === 404) return tags;
+            if (res.status !== 200) throw this.httpError(res, "list tags");
+            const body = JSON.parse(res.body.toString("utf8")) as { tags?: string[] | null };
+            tags.push(...(body.tags ?? []));
+            const next = /<([^>]+)>;\s*rel="?next"?/.exec(String(res.headers.link ?? ""));
+            url = next ? new URL(next[1], res.url) : undefined;
+        }
+        return tags;
+    }
+
+    /**
      * HEAD a manifest by tag or digest. Returns its digest, media type and size, or undefined on 404.
      * Falls back to a GET (hashing the body) only when the registry omits Docker-Content-Digest.
      */
