@@ -98,6 +98,9 @@ describe("OCI push/pull: anonymous registry over HTTP", () => {
         const url = proxy.url("policies/idem");
         await pushImage(pushOpts(url, sample));
         const first = { ...proxy.stats.byRoute };
+        const order = proxy.stats.entries.map((e) => `${e.method} ${e.kind}`);
+        assert.equal(order[order.length - 1], "PUT manifest", `manifest must be PUT last: ${order.join(", ")}`);
+        assert.equal(order.indexOf("PUT manifest"), order.length - 1);
         assert.ok((first["PUT upload"] ?? 0) >= 2 && first["PUT manifest"] === 1, `first push uploads: ${JSON.stringify(first)}`);
         proxy.reset();
         const res = await pushImage(pushOpts(url, sample));
