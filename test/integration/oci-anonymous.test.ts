@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { extractLayer, type BuiltArtifact } from "../../lib/artifact";
-import { OciError, pullImage, pushImage, resolveTag, type PushImageOptions } from "../../lib/oci";
+import { OciError, pullImage, pushImage, RegistryClient, resolveTag, type PushImageOptions } from "../../lib/oci";
 import { samplePoliciesDir } from "../support/paths";
 import {
     assertSameTree,
@@ -257,6 +257,20 @@ describe("OCI push/pull: anonymous registry over HTTP", () => {
             assert.equal(proxy.stats.requests, 2, "one retry after the first timeout");
         } finally {
             proxy.intercept = undefined;
+        }
+    });
+
+    it("listTags returns the pushed tags, and none for an absent repository", async () => {
+        await pushImage(pushOpts(reg.url("policies/tags"), sample, { tag: "1.0.0" }));
+        await pushImage(pushOpts(reg.url("policies/tags"), sample, { tag: "1.1.0" }));
+        const client = new RegistryClient(reg.url("policies/tags"));
+        const absent = new RegistryClient(reg.url("policies/never-pushed"));
+        try {
+            assert.deepEqual((await client.listTags()).sort(), ["1.0.0", "1.1.0"]);
+            assert.deepEqual(await absent.listTags(), []);
+        } finally {
+            client.close();
+            absent.close();
         }
     });
 
