@@ -40,7 +40,6 @@ export async function renderPolicySources(list: readonly PlainPolicySourceArgs[]
         mocked = true;
     }
     // Imported here so that the mocks are in place before any resource module loads.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PolicySource } = require("../../components/policySource") as typeof import("../../components/policySource");
     const start = recorded.length;
     await pulumi.runtime.runInPulumiStack(async () => {

@@ -91,7 +91,6 @@ export async function runProgram(options: { config: Record<string, string>; secr
     pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
 
     const transformed: { type: string; name: string; resource: pulumi.Resource; props: Record<string, any>; parent?: pulumi.Resource; dependsOn?: any }[] = [];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require("../../index") as () => Promise<Record<string, any>>;
     let error: unknown;
     // The program's own return value: runInPulumiStack hands back plain values, losing secretness.
