@@ -10,7 +10,7 @@
 import * as path from "node:path";
 import * as semver from "semver";
 import { checkTagAgainstRange, parseFluxRange, parseFluxVersion } from "./semver";
-import { isLoopback, parseOciUrl as parseOciReference, type OciReference } from "./oci/reference";
+import { isLoopback, parseOciUrl as parseOciReference, redactUrlCredentials, type OciReference } from "./oci/reference";
 
 export type Enforcement = "audit" | "enforce";
 
@@ -198,7 +198,8 @@ export function parseOciUrl(value: string): OciUrl | string {
     try {
         ref = parseOciReference(value);
     } catch (e) {
-        const hint = !/^[a-z]+:\/\//i.test(value) ? ` (write oci://${value})` : /^https?:\/\//i.test(value) ? ` (write oci://${value.replace(/^https?:\/\//i, "")})` : "";
+        const shown = redactUrlCredentials(value);
+        const hint = !/^[a-z]+:\/\//i.test(value) ? ` (write oci://${shown})` : /^https?:\/\//i.test(value) ? ` (write oci://${shown.replace(/^https?:\/\//i, "")})` : "";
         return `${(e as Error).message}${hint}`;
     }
     if (ref.tag !== undefined || ref.digest !== undefined) return "must not carry a tag or digest (set the tag with artifactTag)";
@@ -228,7 +229,8 @@ export function parseStackConfig(raw: Record<string, string | undefined>, ctx: P
         }
         values[key] = value;
     }
-    const show = (key: string, value: string) => (SECRET_KEYS.has(key) ? "[secret]" : JSON.stringify(value));
+    // URLs (registryUrl, fluxInstallManifest, kyvernoRepository) may carry user:password@: never echo it.
+    const show = (key: string, value: string) => (SECRET_KEYS.has(key) ? "[secret]" : JSON.stringify(redactUrlCredentials(value)));
     const bad = (key: string, value: string, fix: string) => problems.push(`${prefix}${key} = ${show(key, value)}: ${fix}`);
     const str = (key: string) => {
         const v = values[key];

@@ -45,8 +45,17 @@ export function isLoopback(hostname: string): boolean {
     return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/**
+ * `input` with anything that looks like `user:password@` before the host replaced by `***@`, so an
+ * error about a URL never prints a password someone pasted into it. Passwords may hold `@`, `:` and
+ * `/`: everything up to the last `@` that is not a digest separator goes.
+ */
+export function redactUrlCredentials(input: string): string {
+    return input.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)([\s\S]*)@(?=[^@]*\/|(?!sha(?:256|512):))/i, "$1***@");
+}
+
 function bad(input: string, why: string): never {
-    throw new OciError("reference", `invalid OCI URL "${input}": ${why}`);
+    throw new OciError("reference", `invalid OCI URL "${redactUrlCredentials(input)}": ${why}`);
 }
 
 /**
@@ -64,7 +73,11 @@ export function parseOciUrl(input: string): OciReference {
     if (slash < 0) bad(input, "missing repository path after the host");
     const hostPart = rest.slice(0, slash);
     let pathPart = rest.slice(slash + 1);
-    if (hostPart.includes("@")) bad(input, "credentials in the URL are not allowed; use --creds");
+    // A password may contain "/", which moves the host split into it: any "@" before the last "/"
+    // is user info, never part of a repository path.
+    if (hostPart.includes("@") || rest.slice(0, rest.lastIndexOf("/")).includes("@")) {
+        bad(input, "credentials in the URL are not allowed; use --creds");
+    }
 
     let hostname: string;
     let portText: string | undefined;
