@@ -687,8 +687,17 @@ export class RegistryClient {
         };
         let mode = this.opts.uploadMode ?? "auto";
         for (let attempt = 1; ; attempt++) {
+            // The POST already went through send()'s retries (network errors, 5xx, 429 with
+            // Retry-After): retrying it again here would multiply attempts (attempts², ignoring a
+            // long Retry-After). Only the PUT/PATCH, which send() does not retry, restart from here.
+            let location: URL;
+            let minChunk: number;
             try {
-                const { location, minChunk } = await this.startUpload();
+                ({ location, minChunk } = await this.startUpload());
+            } catch (e) {
+                throw this.gaveUp(e, attempt);
+            }
+            try {
                 if (mode !== "chunked") {
                     const res = await this.send({
                         method: "PUT",
@@ -704,7 +713,7 @@ export class RegistryClient {
                         attempt--;
                         continue;
                     }
-                    throw this.httpError(res, `upload blob ${blob.digest}`);
+                    throw this.uploadError(res, `upload blob ${blob.digest}`);
                 }
                 await this.chunkedUpload(location, blob.digest, blob.size, Math.max(this.opts.chunkSize ?? 8 << 20, minChunk), open);
                 break;
@@ -713,12 +722,30 @@ export class RegistryClient {
                 const transient =
                     err instanceof OciError &&
                     (err.code === "network" || err.code === "timeout" || (err.status !== undefined && RETRY_STATUS.has(err.status)));
-                if (!transient || attempt >= this.retry.attempts) throw e;
+                if (!transient || attempt >= this.retry.attempts) throw this.gaveUp(e, attempt);
+                const after = this.retryAfterOf.get(err);
+                if (after !== undefined && after > this.retry.maxRetryAfterMs) throw this.gaveUp(e, attempt);
                 this.stats.retries++;
-                await sleep(this.backoff(attempt));
+                await sleep(after ?? this.backoff(attempt));
             }
         }
         this.stats.blobsUploaded++;
+    }
+
+    /** Retry-After (ms) of a failed upload PUT/PATCH answer, which send() hands back without retrying. */
+    private readonly retryAfterOf = new WeakMap<object, number>();
+
+    private uploadError(res: HttpResponse, action: string): OciError {
+        const err = this.httpError(res, action);
+        const after = parseRetryAfter(res.headers["retry-after"] as string | undefined);
+        if (after !== undefined) this.retryAfterOf.set(err, after);
+        return err;
+    }
+
+    /** Says how many upload sessions were tried when more than one was (the message's own count is per request). */
+    private gaveUp(e: unknown, attempts: number): unknown {
+        if (attempts > 1 && e instanceof OciError) e.message = `${e.message}; gave up after ${attempts} upload attempts`;
+        return e;
     }
 
     private async chunkedUpload(
@@ -739,11 +766,11 @@ export class RegistryClient {
                 scope: this.pushScope(),
                 retry: false,
             });
-            if (res.status !== 202) throw this.httpError(res, `upload chunk ${offset}-${end - 1} of blob ${digest}`);
+            if (res.status !== 202) throw this.uploadError(res, `upload chunk ${offset}-${end - 1} of blob ${digest}`);
             if (res.headers.location) location = new URL(res.headers.location, res.url);
         }
         const res = await this.send({ method: "PUT", url: this.withDigest(location, digest), scope: this.pushScope(), retry: false });
-        if (res.status !== 201 && res.status !== 204) throw this.httpError(res, `finish upload of blob ${digest}`);
+        if (res.status !== 201 && res.status !== 204) throw this.uploadError(res, `finish upload of blob ${digest}`);
     }
 
     /** GET a small blob into memory, verifying its digest (and size when given). */
