@@ -99,7 +99,8 @@ function validateInput(o: PushImageOptions): { mediaType: string } {
  *
  * Order matters for readers: 1) HEAD the tag: same digest → done (one request, zero uploads);
  * other digest → refuse unless `force`. 2) HEAD each blob and upload only what is missing.
- * 3) PUT the manifest last, so the tag never points at blobs that are not there yet.
+ * 3) Without `force`, HEAD the tag again (a concurrent push may have set it meanwhile: refuse).
+ * 4) PUT the manifest last, so the tag never points at blobs that are not there yet.
  */
 export async function pushImage(o: PushImageOptions): Promise<PushResult> {
     const ref = parseOciUrl(o.url);
@@ -140,6 +141,24 @@ export async function pushImage(o: PushImageOptions): Promise<PushResult> {
             }
             await client.uploadBlob(b);
             uploaded.push(b.digest);
+        }
+        if (!o.force) {
+            // Another push may have tagged while we uploaded. Registries offer no compare-and-swap on
+            // tags, so look again right before the PUT: this shrinks the race from the whole upload to
+            // one round trip, and the loser of a slower race is refused instead of silently moving
+            // the tag.
+            const now = await client.headManifest(o.tag, true);
+            if (now?.digest === digest) {
+                return { ...base, unchanged: false, previousDigest: current?.digest, uploaded, skipped };
+            }
+            if (now && now.digest !== current?.digest) {
+                throw new OciError(
+                    "tag-conflict",
+                    `tag "${o.tag}" in ${ref.url} was set to ${now.digest} by another push while this one uploaded ${digest}; ` +
+                        "nothing was moved (the blobs stay, untagged); pass --force to move the tag",
+                    { host: ref.host, repository: ref.repository },
+                );
+            }
         }
         await client.putManifest(o.tag, o.manifest, mediaType);
         return { ...base, unchanged: false, previousDigest: current?.digest, uploaded, skipped };
