@@ -303,8 +303,19 @@ is_built() {
   for b in $("bins_$(fn "$tool")"); do [ -x "$dir/bin/$b" ] || return 1; done
 }
 
+# CPU_SECONDS := CPU seconds (user+sys) used so far by this shell's waited-for
+# children. `times` must run in this shell (not in a subshell) to see them.
+CPU_SECONDS=0
+child_cpu() {
+  local f; f=$(mktemp)
+  times > "$f"
+  CPU_SECONDS=$(awk 'NR==2 {n=split($0,t," "); s=0
+      for (i=1;i<=n;i++) {split(t[i],a,/[ms]/); s+=a[1]*60+a[2]}; printf "%d", s}' "$f")
+  rm -f "$f"
+}
+
 build_tool() {
-  local tool=$1 t version dir fp start work stage rc=0
+  local tool=$1 t version dir fp start cpu0 cpu work stage rc=0
   t=$(fn "$tool")
   version=$("version_$t")
   dir="$TOOLS_DIR/$tool/$version"
@@ -321,7 +332,7 @@ build_tool() {
     log "$tool $version: up to date (built concurrently)"
     exec 9>&-; return 0
   fi
-  start=$(date +%s)
+  start=$(date +%s); child_cpu; cpu0=$CPU_SECONDS
   log "$tool $version: building"
   work=$(mktemp -d "${TMPDIR:-/tmp}/policy-stack-$tool.XXXXXX")
   stage="$TOOLS_DIR/$tool/.$version.tmp.$$"
@@ -333,12 +344,13 @@ build_tool() {
   else
     rc=1
   fi
+  child_cpu; cpu=$(( CPU_SECONDS - cpu0 ))
   if [ "$rc" = 0 ]; then
-    printf 'tool=%s\nversion=%s\ngo=%s\nbuilt=%s\nseconds=%s\nfingerprint=%s\n' \
+    printf 'tool=%s\nversion=%s\ngo=%s\nbuilt=%s\nseconds=%s\ncpu_seconds=%s\nfingerprint=%s\n' \
       "$tool" "$version" "$GO_VERSION" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-      "$(( $(date +%s) - start ))" "$fp" > "$stage/stamp"
+      "$(( $(date +%s) - start ))" "$cpu" "$fp" > "$stage/stamp"
     rm -rf "$dir"; mv "$stage" "$dir"
-    log "$tool $version: built in $(( $(date +%s) - start ))s"
+    log "$tool $version: built in $(( $(date +%s) - start ))s (cpu ${cpu}s)"
   else
     rm -rf "$stage"
     log "$tool $version: FAILED after $(( $(date +%s) - start ))s (work dir kept: $work)"
