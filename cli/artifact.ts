@@ -358,8 +358,17 @@ function hasDifferences(d: PolicyDiff): boolean {
 
 async function runPull(f: Flags, io: Io): Promise<number> {
     const out = path.resolve(str(f, "output-dir")!);
-    fs.mkdirSync(out, { recursive: true });
-    const { pulled, tag } = await pullInto(f, io, out);
+    // A failed pull (unreachable registry, hostile layer) leaves no trace: extractLayer removes what
+    // it wrote, and the directories we created for it go too.
+    const firstCreated = fs.mkdirSync(out, { recursive: true });
+    let result: Awaited<ReturnType<typeof pullInto>>;
+    try {
+        result = await pullInto(f, io, out);
+    } catch (e) {
+        if (firstCreated) fs.rmSync(firstCreated, { recursive: true, force: true });
+        throw e;
+    }
+    const { pulled, tag } = result;
     const info = {
         url: pulled.url,
         repository: pulled.repository,
