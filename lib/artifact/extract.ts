@@ -6,7 +6,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Parser, type ReadEntry } from "tar";
+import type { ReadEntry } from "tar";
+
+/** node-tar takes tens of milliseconds to load and only pull/diff extract: load it on first use. */
+const loadTar = (): typeof import("tar") => require("tar") as typeof import("tar");
 
 export interface ExtractOptions {
     /** Maximum total bytes of file content (default 512 MiB). */
@@ -76,6 +79,7 @@ export async function extractLayer(tgzPath: string, destDir: string, opts: Extra
         }
     };
 
+    const { Parser } = loadTar();
     const parser = new Parser({
         strict: true,
         onReadEntry: (entry: ReadEntry) => {
