@@ -505,7 +505,8 @@ export class RegistryClient {
             );
         }
         if (res.status < 200 || res.status >= 300) {
-            throw this.fail("auth", `${what} answered HTTP ${res.status}: ${res.body.toString("utf8").slice(0, 200)}`, { status: res.status });
+            // Redact before cutting: a secret cut in half by the limit would no longer be recognised.
+            throw this.fail("auth", `${what} answered HTTP ${res.status}: ${this.redactor.redact(res.body.toString("utf8")).slice(0, 200)}`, { status: res.status });
         }
         let parsed: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
         try {
@@ -532,7 +533,8 @@ export class RegistryClient {
             const parsed = JSON.parse(res.body.toString("utf8")) as { errors?: { code?: string; message?: string }[] };
             detail = (parsed.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(": ")).join("; ");
         } catch {
-            detail = res.body.toString("utf8").trim().slice(0, 200);
+            // Redact before cutting: a secret cut in half by the limit would no longer be recognised.
+            detail = this.redactor.redact(res.body.toString("utf8")).trim().slice(0, 200);
         }
         const suffix = detail ? ` (${detail})` : "";
         if (res.status === 400 && res.url.protocol === "http:" && /HTTP request to an HTTPS server/i.test(detail)) {
