@@ -285,15 +285,21 @@ check_oras() { "$1/oras" version | grep -q "${ORAS_VERSION#v}"; }
 fn() { echo "${1//-/_}"; }
 
 # Fingerprint of everything that goes into a tool's build.
+# (Only the pins a tool's code or templates mention are part of it.)
 fingerprint() {
-  local t; t=$(fn "$1")
+  local t code k dirs=("$TEMPLATE_DIR/$1"); t=$(fn "$1")
+  [ "$1" != pulumi ] || dirs+=("$TEMPLATE_DIR/pulumi-language-nodejs")
+  code=$(
+    declare -f "build_$t" "bins_$t" "version_$t" gobuild add_replaces render gocopy module_json
+    if [ "$t" != "${t%_controller}" ]; then declare -f build_flux_controller; fi
+    find "${dirs[@]}" -type f 2>/dev/null | LC_ALL=C sort | xargs -r cat
+  )
   {
     echo "$1 $("version_$t") $GO_VERSION $GO_PLATFORM CGO_ENABLED=$CGO_ENABLED"
-    for k in "${ENV_KEYS[@]}"; do echo "$k=${!k}"; done
-    declare -f "build_$t" "bins_$t" "version_$t" gobuild add_replaces render gocopy build_flux_controller
-    if [ -d "$TEMPLATE_DIR/$1" ]; then
-      find "$TEMPLATE_DIR/$1" -type f | LC_ALL=C sort | xargs cat
-    fi
+    for k in "${ENV_KEYS[@]}"; do
+      case "$code" in *"\$$k"*|*"{$k"*|*"@$k@"*) echo "$k=${!k}" ;; esac
+    done
+    printf '%s\n' "$code"
   } | sha256sum | cut -c1-16
 }
 
@@ -337,12 +343,14 @@ build_tool() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/policy-stack-$tool.XXXXXX")
   stage="$TOOLS_DIR/$tool/.$version.tmp.$$"
   rm -rf "$stage"; mkdir -p "$stage/bin"
-  if ( set -e; "build_$t" "$stage/bin" "$work" ) >&2; then
+  # Not in an `if`: bash would ignore `set -e` inside the subshell there.
+  # (Callers run build_tool with `set +e`, for the same reason.)
+  ( set -e; "build_$t" "$stage/bin" "$work" ) >&2
+  rc=$?
+  if [ "$rc" = 0 ]; then
     for b in $("bins_$t"); do
       [ -x "$stage/bin/$b" ] || { log "$tool: $b was not produced"; rc=1; }
     done
-  else
-    rc=1
   fi
   child_cpu; cpu=$(( CPU_SECONDS - cpu0 ))
   if [ "$rc" = 0 ]; then
@@ -377,20 +385,22 @@ link_bin_dir() {
 
 # check_tools [tool ...]: run each built tool's smoke test.
 check_tools() {
-  local tools=("$@") tool t dir failed=0
+  local tools=("$@") tool t dir rc failed=0
   [ $# -gt 0 ] || tools=("${ALL_TOOLS[@]}")
   for tool in "${tools[@]}"; do
     t=$(fn "$tool"); dir="$TOOLS_DIR/$tool/$("version_$t")"
-    if [ ! -f "$dir/stamp" ]; then log "check $tool: NOT BUILT"; failed=1
-    elif ( set -e -o pipefail; "check_$t" "$dir/bin" ) >&2; then log "check $tool: ok"
-    else log "check $tool: FAILED"; failed=1
-    fi
+    if [ ! -f "$dir/stamp" ]; then log "check $tool: NOT BUILT"; failed=1; continue; fi
+    set +e
+    ( set -e -o pipefail; "check_$t" "$dir/bin" ) >&2
+    rc=$?
+    set -e
+    if [ "$rc" = 0 ]; then log "check $tool: ok"; else log "check $tool: FAILED"; failed=1; fi
   done
   return "$failed"
 }
 
 main() {
-  local tools=() tool failed=() total_start
+  local tools=() tool rc failed=() total_start
   case "${1:-}" in
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; return 0 ;;
     --list) for tool in "${ALL_TOOLS[@]}"; do echo "$tool $("version_$(fn "$tool")")"; done; return 0 ;;
@@ -404,7 +414,11 @@ main() {
   total_start=$(date +%s)
   log "tools dir: $TOOLS_DIR ($GO_VERSION, GOCACHE=$(go env GOCACHE))"
   for tool in "${tools[@]}"; do
-    build_tool "$tool" || failed+=("$tool")
+    set +e
+    build_tool "$tool"
+    rc=$?
+    set -e
+    [ "$rc" = 0 ] || failed+=("$tool")
   done
   log "done in $(( $(date +%s) - total_start ))s${failed:+; FAILED: ${failed[*]}}"
   link_bin_dir
