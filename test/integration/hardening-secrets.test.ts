@@ -25,7 +25,7 @@ import { startFaultProxy, type FaultProxy, type FaultRequest } from "../support/
 import { formatTable } from "../support/fault-integrity";
 import { repoRoot, samplePoliciesDir } from "../support/paths";
 import { buildSample, changedSampleCopy, layersOf, tempDir } from "../support/registry-artifact";
-import { freePort, run, startRegistry, type RegistryHandle } from "../support/registry";
+import { run, startRegistry, type RegistryHandle } from "../support/registry";
 import { formatHit, scanForSecrets, type SecretSpec } from "../support/secrets-scan";
 
 const cliPath = path.join(repoRoot, "build", "cli", "artifact.js");
@@ -172,7 +172,7 @@ describe("hardening: no secret in any output or error (password with ':' and '@'
             exit: 1,
             stderr: /not found: get blob sha256:/,
         },
-        { name: "connection refused", args: () => push(`oci://127.0.0.1:${otherPort + 0}/s/refused`.replace(String(otherPort), "1"), ["--creds", good]), exit: 1, stderr: /connection refused/ },
+        { name: "connection refused", args: () => push("oci://127.0.0.1:1/s/refused", ["--creds", good]), exit: 1, stderr: /connection refused/ },
         { name: "TLS verification failure (no --ca-file)", args: () => push(tls.url("s/noca"), ["--creds", good]), exit: 1, stderr: /--ca-file/ },
         { name: "malformed --creds", args: () => push(tls.url("s/x"), ["--creds", `:${PASSWORD}`]), exit: 1, stderr: /invalid --creds: expected USER:PASSWORD \(value not shown\)/ },
         {
