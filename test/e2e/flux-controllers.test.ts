@@ -224,6 +224,7 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
 
     test("flux pull artifact (the real Flux CLI) gets exactly the files we pushed", async () => {
         const out = path.join(work, "pulled");
+        fs.mkdirSync(out); // flux pull wants an existing directory
         const caBundle = writeCaBundle(work, registry.caFile!);
         const r = await exec(tools.flux, ["pull", "artifact", `${registry.url(REPO)}:${TAG}`, "--output", out, "--creds", `${user}:${password}`],
             { env: { ...process.env, SSL_CERT_FILE: caBundle, HOME: work } });
