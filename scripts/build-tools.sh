@@ -21,6 +21,11 @@
 #
 # Versions live in scripts/tools.env; wrapper-module templates in scripts/tools/.
 # GOCACHE / GOMODCACHE are left at Go's defaults (outside the repository).
+# Needs: go (>= the go lines of the modules, 1.26 today), node (JSON handling
+# and the Pulumi plugin shims), sha256sum; flock is used when present.
+#
+# Not built: pulumi-resource-command (@pulumi/command). The module proxy
+# serves no version of github.com/pulumi/pulumi-command/provider.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
