@@ -17,7 +17,7 @@
 # Layout (TOOLS_DIR = ${POLICY_STACK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/policy-stack/tools}):
 #   TOOLS_DIR/<tool>/<version>/bin/...   the binaries
 #   TOOLS_DIR/<tool>/<version>/stamp     version + fingerprint of the build inputs
-#   TOOLS_DIR/bin-<hash of tools.env>/   symlinks to every built binary
+#   TOOLS_DIR/bin-<hash of the pins>/    symlinks to every built binary
 #
 # Versions live in scripts/tools.env; wrapper-module templates in scripts/tools/.
 # GOCACHE / GOMODCACHE are left at Go's defaults (outside the repository).
@@ -375,7 +375,8 @@ build_tool() {
 
 link_bin_dir() {
   local hash bindir tool t version dir b
-  hash=$(sha256sum "$ENV_FILE" | cut -c1-12)
+  # Keyed by the pins only (comments in tools.env do not matter).
+  hash=$(grep -E '^[A-Z_][A-Z0-9_]*=' "$ENV_FILE" | sha256sum | cut -c1-12)
   bindir="$TOOLS_DIR/bin-$hash"
   mkdir -p "$bindir"
   for tool in "${ALL_TOOLS[@]}"; do
