@@ -251,6 +251,23 @@ async function repush(tools: BenchTools, registry: RegistryHandle, tree: Tree): 
     }
 }
 
+// ---------------------------------------------------------------- part 0: process start-up floor
+
+/** What starting each tool costs before any work: the floor under every cold push. */
+async function startupFloor(tools: BenchTools): Promise<Record<string, ToolTimes>> {
+    const cmds: [string, string, string[]][] = [
+        ["node -e 0", process.execPath, ["-e", "0"]],
+        ["node build/cli/artifact.js --help", process.execPath, [CLI, "--help"]],
+        ...(tools.flux ? ([["flux --version", tools.flux, ["--version"]]] as [string, string, string[]][]) : []),
+        ...(tools.oras ? ([["oras version", tools.oras, ["version"]]] as [string, string, string[]][]) : []),
+    ];
+    const ms = new Map<string, number[]>(cmds.map(([k]) => [k, []]));
+    for (let r = 0; r < Math.max(5, CFG.rounds * 2); r++) {
+        for (const [k, cmd, args] of cmds) ms.get(k)!.push(round(check(await timed(cmd, args), k).ms, 1));
+    }
+    return Object.fromEntries([...ms].map(([k, xs]) => [k, { ms: xs, min: round(min(xs), 1), median: round(median(xs), 1) }]));
+}
+
 // ---------------------------------------------------------------- part 4: scale
 
 interface ScalePoint {
@@ -371,6 +388,8 @@ async function main(): Promise<void> {
 
         registry = await startRegistry({ mode: "anonymous" });
 
+        log("part 0: process start-up floor");
+        const startupTimes = await startupFloor(tools);
         let cold: ColdTree[] = [];
         let repushResult: RepushVariant[] = [];
         let prof: Awaited<ReturnType<typeof profile>> | undefined;
@@ -438,6 +457,7 @@ async function main(): Promise<void> {
             rss_mb_5000: rss5000,
             growth_per_10x: growthWorst,
             goals,
+            startup: { how: "each command alone, interleaved; spawn-to-exit wall ms", commands: startupTimes },
             cold_push: {
                 how: "fresh repository per push, tools interleaved with rotating order; ours = `node build/cli/artifact.js push` (a new process), flux = `flux push artifact`, oras = `tar czf` (GNU tar+gzip, sorted, owner 0, mtime 0) + `oras push` with Flux media types; times are spawn-to-exit wall ms",
                 trees: cold,
@@ -463,6 +483,9 @@ async function main(): Promise<void> {
         const out: string[] = [];
         out.push(`\n## Benchmarks — ${results.date.slice(0, 16).replace("T", " ")} UTC, ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.go ?? "go ?"}, load avg ${machine.loadAverageStart[0]} → ${results.machine.loadAverageEnd[0]}`);
         out.push(`flux: ${machine.flux ?? "n/a"}; oras: ${(machine.oras ?? "n/a").replace(/\s+/g, " ")}; registry: ${machine.registry ?? "n/a"}\n`);
+        out.push(`### 0. Process start-up, no work (ms, interleaved)\n`);
+        out.push(table(["command", "min", "median"], Object.entries(startupTimes).map(([k, v]) => [k, fmt(v.min), fmt(v.median)])));
+        out.push("");
         if (cold.length) {
             out.push(`### 1. Cold build+push (ms, ${CFG.rounds} interleaved rounds, fresh repository each)\n`);
             out.push(
@@ -513,7 +536,16 @@ async function main(): Promise<void> {
         out.push(table(["goal", "actual", "met"], goals.map((x) => [x.goal, x.actual === null ? "null" : String(x.actual), x.met === null ? "not measured" : x.met ? "yes" : "NO"])));
         for (const n of notes) out.push(`\nnote: ${n}`);
         out.push(`\nresults: ${CFG.out} (total ${results.total_runtime_s} s)\n`);
-        process.stdout.write(scrub(out.join("\n")) + "\n");
+        const text = scrub(out.join("\n")) + "\n";
+        process.stdout.write(text);
+        // The committed figures: bench/README.md carries the table of the run that wrote latest.json.
+        const readme = path.join(repoRoot, "bench", "README.md");
+        const marker = "<!-- latest-table -->";
+        if (!QUICK && !env.BENCH_OUT && fs.existsSync(readme)) {
+            const cur = fs.readFileSync(readme, "utf8");
+            const at = cur.indexOf(marker);
+            if (at >= 0) fs.writeFileSync(readme, `${cur.slice(0, at + marker.length)}\n${text.replace(/^\n+/, "").replace(/^## Benchmarks — /, "Run of ")}`);
+        }
     } finally {
         await registry?.stop();
         fs.rmSync(work, { recursive: true, force: true });
