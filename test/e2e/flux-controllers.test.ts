@@ -22,6 +22,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { awaitAnnotations } from "../../components/policySource";
 import { dockerConfigJson } from "../../lib/dockerconfig";
 import { enforcementPatches, type FluxPatch } from "../../lib/patches";
 import { loadPolicyDir, type PolicySet } from "../../lib/policies";
@@ -76,8 +77,12 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         await kubectl.ok(["apply", "--server-side", "--force-conflicts", "-f", fluxInstallYaml], { timeoutMs: 180_000 });
         // ~1.4 MB: too big for client-side apply's last-applied annotation.
         await kubectl.ok(["apply", "--server-side", "--force-conflicts", "-f", kyvernoPoliciesCrd], { timeoutMs: 180_000 });
-        await kubectl.ok(["wait", "--for=condition=Established", "--timeout=120s",
-            "crd/ocirepositories.source.toolkit.fluxcd.io", "crd/kustomizations.kustomize.toolkit.fluxcd.io", "crd/clusterpolicies.kyverno.io"]);
+        // Not `kubectl wait --for=condition=Established`: it fails at once ("<nil> is of the type
+        // <nil>") when it reads a CRD before the API server has written any condition.
+        for (const crd of ["ocirepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io", "clusterpolicies.kyverno.io"]) {
+            await waitFor(`CRD ${crd} Established`, () => kubectl.get("crd", crd),
+                (o) => ((o?.status?.conditions ?? []).some((c: any) => c.type === "Established" && c.status === "True") ? true : undefined), 120_000);
+        }
         findings.crdInstallSeconds = since(start);
 
         // The artifact, pushed with our CLI.
@@ -200,6 +205,52 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         await waitReady("kustomization", "kyverno-policies");
         const live = await kubectl.get("clusterpolicies.kyverno.io", set.policies[0].name);
         assert.equal(live.spec.validationFailureAction, "Enforce");
+    });
+
+    test("a changed policy pushed over the same tag (--force): new revision pulled and applied once the annotations change", async () => {
+        // As `pulumi up` does it: push, then update the OCIRepository's await annotations (a new
+        // reconcile.fluxcd.io/requestedAt), wait for it, then the Kustomization's.
+        const dir = path.join(work, "policies-v2");
+        fs.cpSync(samplePoliciesDir, dir, { recursive: true });
+        const file = path.join(dir, "require-labels.yaml");
+        const changedMessage = "The label `app.kubernetes.io/name` is required (v2).";
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/message: ".*"/, `message: ${JSON.stringify(changedMessage)}`));
+        const push = await exec(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
+            "--path", dir, "--url", registry.url(REPO), "--tag", TAG, "--force",
+            "--creds", `${user}:${password}`, "--ca-file", registry.caFile!, "--output", "json"]);
+        assert.equal(push.code, 0, `artifact push failed: ${push.stderr}`);
+        const v2 = `${TAG}@${JSON.parse(push.stdout).digest}`;
+        assert.notEqual(v2, revision);
+
+        const withRevision = (o: any, field: string) => ({ ...o, metadata: { ...o.metadata, annotations: awaitAnnotations(field, v2, 120) } });
+        let start = Date.now();
+        await kubectl.apply(JSON.stringify(withRevision(main.ociRepository, ".status.artifact.revision")));
+        const repo = await waitFor("OCIRepository at the new revision", get("ocirepository", "kyverno-policies"),
+            (o) => (o?.status?.artifact?.revision === v2 && readyCondition(o)?.status === "True" ? o : undefined), 60_000, logs);
+        findings.newRevisionOciRepositorySeconds = since(start);
+        assert.equal(repo.status.lastHandledReconcileAt, v2);
+
+        start = Date.now();
+        await kubectl.apply(JSON.stringify(withRevision(main.kustomization, ".status.lastAppliedRevision")));
+        await waitFor("Kustomization at the new revision", get("kustomization", "kyverno-policies"),
+            (o) => (o?.status?.lastAppliedRevision === v2 && readyCondition(o)?.status === "True" ? o : undefined), 60_000, logs);
+        findings.newRevisionKustomizationSeconds = since(start);
+        const live = await kubectl.get("clusterpolicies.kyverno.io", "require-labels");
+        assert.equal(live.spec.rules[0].validate.message, changedMessage);
+        assert.equal(live.spec.rules[0].validate.failureAction, "Enforce", "still enforced");
+
+        // Back to the original artifact for the tests below.
+        const back = await exec(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
+            "--path", samplePoliciesDir, "--url", registry.url(REPO), "--tag", TAG, "--force",
+            "--creds", `${user}:${password}`, "--ca-file", registry.caFile!, "--output", "json"]);
+        assert.equal(back.code, 0, back.stderr);
+        assert.equal(JSON.parse(back.stdout).digest, digest, "the same policies give the same digest");
+        await kubectl.apply(JSON.stringify(main.ociRepository));
+        await waitFor("OCIRepository back at the first revision", get("ocirepository", "kyverno-policies"),
+            (o) => (o?.status?.artifact?.revision === revision && readyCondition(o)?.status === "True" ? o : undefined), 60_000, logs);
+        await kubectl.apply(JSON.stringify(main.kustomization));
+        await waitFor("Kustomization back at the first revision", get("kustomization", "kyverno-policies"),
+            (o) => (o?.status?.lastAppliedRevision === revision && readyCondition(o)?.status === "True" ? o : undefined), 60_000, logs);
     });
 
     test("a wrong password in the secret: the OCIRepository is not Ready, with Flux's authentication message", async () => {
