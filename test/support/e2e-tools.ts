@@ -75,7 +75,7 @@ function isExecutable(p: string): boolean {
     }
 }
 
-/** Where each tool is found: the tool bin dir first, then POLICY_STACK_EXTRA_BIN (colon-separated). */
+/** Where each tool is found: the tool bin dir first, then POLICY_STACK_EXTRA_BIN (colon-separated), then the stand-ins. */
 export interface ToolChain {
     /** Directories to put on PATH, in order (shim first). */
     pathDirs: string[];
@@ -83,16 +83,21 @@ export interface ToolChain {
     tools: Record<(typeof E2E_TOOLS)[number], string>;
 }
 
+/**
+ * Stand-ins for tools that cannot be built here. Only pulumi-resource-command: the Go module proxy
+ * does not serve github.com/pulumi/pulumi-command/provider, so test/support/command-provider.ts
+ * implements `command:local:Command`. A real binary in the tool dir or POLICY_STACK_EXTRA_BIN wins.
+ */
+export const standInDir = path.join(repoRoot, "test", "support", "plugins");
+
 const HINTS: Partial<Record<(typeof E2E_TOOLS)[number], string>> = {
-    "pulumi-resource-command":
-        "scripts/build-tools.sh does not build it (github.com/pulumi/pulumi-command/provider is not served by the Go module proxy); " +
-        "put a pulumi-resource-command 1.2.1 binary in a directory named by POLICY_STACK_EXTRA_BIN",
+    "pulumi-resource-command": `neither a built binary nor the stand-in in ${standInDir} was found`,
 };
 
 /** Finds every tool, or throws one error naming all that are missing. */
 export function locateToolChain(binDir: string = resolveToolBinDir()): ToolChain {
     const extra = (process.env.POLICY_STACK_EXTRA_BIN ?? "").split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
-    const dirs = [binDir, ...extra];
+    const dirs = [binDir, ...extra, standInDir];
     const tools: Partial<Record<string, string>> = {};
     const missing: string[] = [];
     for (const tool of E2E_TOOLS) {
