@@ -19,6 +19,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -271,6 +272,42 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         const ksCond = await waitNotReady("kustomization", "kyverno-policies-badauth", /.+/);
         findings.badAuthKustomizationReadyCondition = ksCond;
         await kubectl.ok(["delete", "kustomization", "kyverno-policies-badauth", "-n", NS, "--wait=true", "--timeout=60s"]);
+    });
+
+    test("token auth over plain HTTP (insecure: true): Flux refuses a token realm on a loopback IP that is not the registry's host:port", async () => {
+        // go-containerregistry (v0.21.5+, in source-controller v1.9.4) validates the Bearer realm
+        // against SSRF: an IP-literal realm that is loopback/private is refused unless it is the
+        // registry's own host:port. The test token service listens on its own 127.0.0.1 port, so
+        // token auth cannot work locally with Flux; a realm named `localhost:<port>` (a hostname)
+        // or a public https realm (ghcr.io, Docker Hub, ...) passes the check.
+        const tokenReg = await startRegistry({ mode: "token", username: user, password });
+        try {
+            const push = await exec(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
+                "--path", samplePoliciesDir, "--url", tokenReg.url(REPO), "--tag", TAG, "--insecure",
+                "--creds", `${user}:${password}`, "--output", "json"]);
+            assert.equal(push.code, 0, `artifact push failed: ${push.stderr}`);
+            assert.equal(JSON.parse(push.stdout).digest, digest, "same policies, same digest on any registry");
+            await kubectl.apply(JSON.stringify({
+                apiVersion: "v1", kind: "Secret", metadata: { name: "token-creds", namespace: NS }, type: "kubernetes.io/dockerconfigjson",
+                data: { ".dockerconfigjson": Buffer.from(dockerConfigJson(tokenReg.host, user, password)).toString("base64") },
+            }));
+            const o = JSON.parse(JSON.stringify(main.ociRepository));
+            o.metadata = { name: "token-auth", namespace: NS };
+            Object.assign(o.spec, { url: tokenReg.url(REPO), insecure: true, secretRef: { name: "token-creds" } });
+            await kubectl.apply(JSON.stringify(o));
+            const realm = new URL(tokenReg.issuer!.realm);
+            if (net.isIP(realm.hostname.replace(/^\[|\]$/g, "")) !== 0 && realm.host !== tokenReg.host) {
+                const cond = await waitNotReady("ocirepository", "token-auth", /realm/);
+                findings.tokenRealmOnLoopbackReadyCondition = cond;
+                assert.match(cond.message!, /invalid realm in www-authenticate: realm host "127\.0\.0\.1" is a private or link-local address/);
+            } else {
+                const ready = await waitReady("ocirepository", "token-auth");
+                assert.equal(ready.status.artifact.revision, revision);
+            }
+            await kubectl.ok(["delete", "ocirepository", "token-auth", "-n", NS, "--wait=true", "--timeout=60s"]);
+        } finally {
+            await tokenReg.stop();
+        }
     });
 
     test("flux pull artifact (the real Flux CLI) gets exactly the files we pushed", async () => {
