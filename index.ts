@@ -106,6 +106,8 @@ export = async () => {
         patches: patches.map((p) => ({ patch: p.patch, target: p.target })),
         sourceDependsOn: flux.resources.apply((rs) => [...rs, artifact.resource, ...(secret ? [secret.secret] : [])]),
         applyDependsOn: [kyverno.release],
+        kubeconfig: cluster.kubeconfig,
+        context: config.cluster.mode === "existing" ? config.cluster.context : undefined,
     }, k8s);
 
     if (comparison) await pulumi.log.info(await comparison, artifact.resource);

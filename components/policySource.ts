@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { fluxWaitScript } from "../lib/fluxWait";
 import { Kustomization, KustomizationDependency, KustomizePatch, OCIRepository } from "./crds/flux";
 
 export interface PolicySourceArgs {
@@ -21,7 +23,7 @@ export interface PolicySourceArgs {
     insecure?: pulumi.Input<boolean>;
     /** Reconcile interval of both objects. Defaults to `1m`. */
     interval?: pulumi.Input<string>;
-    /** Kustomization `spec.timeout` and how long `pulumi up` waits for Ready, in seconds. Defaults to 300. */
+    /** Kustomization `spec.timeout` and how long `pulumi up` waits for Flux, in seconds. Defaults to 300. */
     timeoutSeconds?: number;
     /** Kustomization `spec.retryInterval`. Defaults to `30s`. */
     retryInterval?: pulumi.Input<string>;
@@ -33,7 +35,14 @@ export interface PolicySourceArgs {
     sourceDependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
     /** What the Kustomization needs first besides the OCIRepository: Kyverno (its CRDs must exist). */
     applyDependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+    /** Kubeconfig for the Flux status check (keep it a secret). Defaults to the ambient kubeconfig. */
+    kubeconfig?: pulumi.Input<string | undefined>;
+    /** Kubeconfig context for the Flux status check. Defaults to the current context. */
+    context?: pulumi.Input<string | undefined>;
 }
+
+/** Extra seconds the objects' own await gets, so the Flux status check reports first. */
+const AWAIT_GRACE_SECONDS = 15;
 
 /** The Pulumi await annotations that make `pulumi up` wait for Flux to report the expected revision. */
 export function awaitAnnotations(statusField: string, revision: string, timeoutSeconds: number): Record<string, string> {
@@ -55,6 +64,8 @@ export class PolicySource extends pulumi.ComponentResource {
     public static readonly type = "policy-stack:flux:PolicySource";
     public readonly ociRepository: OCIRepository;
     public readonly kustomization: Kustomization;
+    /** Waits for Flux beside the objects and reports Flux's own messages when it does not get there. */
+    public readonly fluxStatus: command.local.Command;
     public readonly name: pulumi.Output<string>;
     public readonly namespace: pulumi.Output<string>;
 
@@ -66,11 +77,12 @@ export class PolicySource extends pulumi.ComponentResource {
         const timeoutSeconds = args.timeoutSeconds ?? 300;
         const revision = pulumi.output(args.expectedRevision);
 
+        const awaitSeconds = timeoutSeconds + AWAIT_GRACE_SECONDS;
         this.ociRepository = new OCIRepository(`${name}-source`, {
             metadata: {
                 name: sourceName,
                 namespace,
-                annotations: revision.apply((r) => awaitAnnotations(".status.artifact.revision", r, timeoutSeconds)),
+                annotations: revision.apply((r) => awaitAnnotations(".status.artifact.revision", r, awaitSeconds)),
             },
             spec: {
                 url: args.url,
@@ -87,7 +99,7 @@ export class PolicySource extends pulumi.ComponentResource {
             metadata: {
                 name: sourceName,
                 namespace,
-                annotations: revision.apply((r) => awaitAnnotations(".status.lastAppliedRevision", r, timeoutSeconds)),
+                annotations: revision.apply((r) => awaitAnnotations(".status.lastAppliedRevision", r, awaitSeconds)),
             },
             spec: {
                 sourceRef: { kind: "OCIRepository", name: this.ociRepository.metadata.apply((m) => m.name ?? sourceName) },
@@ -101,6 +113,18 @@ export class PolicySource extends pulumi.ComponentResource {
                 patches: args.patches ?? [],
             },
         }, { parent: this, dependsOn: applyDependsOn });
+
+        // Beside the objects, not after them: when Flux fails, the objects' await fails too, and
+        // this check must still run to report why. It waits for the same revision and, after the
+        // timeout, fails quoting Flux's Ready messages. A new revision replaces it.
+        const kubeconfig = args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig);
+        this.fluxStatus = new command.local.Command(`${name}-flux-status`, {
+            create: pulumi.all([revision, namespace, sourceName, args.context]).apply(([r, ns, n, context]) =>
+                fluxWaitScript({ namespace: ns, name: n, revision: r, timeoutSeconds, context })),
+            environment: kubeconfig === undefined ? undefined : kubeconfig.apply((k) => (k === undefined ? {} : { KUBECONFIG_DATA: k })) as pulumi.Output<Record<string, string>>,
+            triggers: [revision],
+            logging: "stderr",
+        }, { parent: this, dependsOn: args.sourceDependsOn });
 
         this.name = this.kustomization.metadata.apply((m) => m.name ?? sourceName);
         this.namespace = this.kustomization.metadata.apply((m) => m.namespace ?? "flux-system");

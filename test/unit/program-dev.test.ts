@@ -41,6 +41,7 @@ describe("dev stack: components and children", () => {
         ["policy-stack:flux:PolicySource", "policy-source", undefined],
         ["kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository", "policy-source-source", "policy-source"],
         ["kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "policy-source-apply", "policy-source"],
+        ["command:local:Command", "policy-source-flux-status", "policy-source"],
     ];
     for (const [type, name, parent] of expected) {
         test(`${type} ${name}${parent ? ` under ${parent}` : ""}`, async () => {
@@ -106,6 +107,22 @@ describe("dev stack: ordering", () => {
     });
 });
 
+describe("dev stack: Flux status check", () => {
+    test("waits for the same revision beside the objects, with the cluster's kubeconfig as a secret", async () => {
+        const check = run.find("command:local:Command", "policy-source-flux-status");
+        const push = run.find("pulumi-nodejs:dynamic/policy-stack:PolicyArtifact", "policies-push");
+        assert.match(check.inputs.create, new RegExp(`want='1\\.0\\.0@${push.inputs.digest}'`));
+        assert.match(check.inputs.create, /deadline=\$\(\( \$\(date \+%s\) \+ 300 \)\)/);
+        assert.deepEqual(check.inputs.triggers, [`1.0.0@${push.inputs.digest}`]);
+        const environment = secretInput(check.inputs.environment) as Record<string, string>;
+        assert.ok(environment, "the environment is a secret input");
+        assert.match(environment.KUBECONFIG_DATA, /kind: Config/);
+        const deps = await run.dependencyNames(check);
+        assert.ok(deps.includes("policies-push"), deps.join(","));
+        assert.ok(!deps.includes("policy-source-source") && !deps.includes("policy-source-apply"), "not after the objects it reports on");
+    });
+});
+
 describe("dev stack: Flux objects", () => {
     test("OCIRepository: pull address, semver ref, insecure, no secret", () => {
         const repo = run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository");
@@ -135,7 +152,7 @@ describe("dev stack: Flux objects", () => {
         assert.deepEqual(JSON.parse(repo.inputs.metadata.annotations["pulumi.com/waitFor"]), ["condition=Ready", `jsonpath={.status.artifact.revision}=${revision}`]);
         const k = run.find("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
         assert.deepEqual(JSON.parse(k.inputs.metadata.annotations["pulumi.com/waitFor"]), ["condition=Ready", `jsonpath={.status.lastAppliedRevision}=${revision}`]);
-        assert.equal(k.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], "300");
+        assert.equal(k.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], "315", "a grace over the Flux status check");
         assert.equal(k.inputs.metadata.annotations["reconcile.fluxcd.io/requestedAt"], revision);
     });
 });
