@@ -33,8 +33,10 @@ before(async () => {
 });
 
 describe("prod stack", () => {
-    test("no kind commands and no local registry", () => {
-        assert.equal(run.all("command:local:Command").length, 0);
+    test("no kind commands and no local registry: the only command is the Flux status check", () => {
+        assert.deepEqual(run.all("command:local:Command").map((c) => c.name), ["policy-source-flux-status"]);
+        const environment = secretInput(run.find("command:local:Command").inputs.environment) as Record<string, string>;
+        assert.equal(environment.KUBECONFIG_DATA, KUBECONFIG, "the configured kubeconfig, as a secret");
         assert.equal(run.all("policy-stack:registry:LocalRegistry").length, 0);
     });
     test("the provider gets the configured kubeconfig, as a secret", async () => {
