@@ -39,6 +39,8 @@ const STACK = "e2e";
 const CLUSTER = `${PROJECT}-${STACK}`;
 const REPOSITORY = "kyverno-policies";
 const TAG = "1.0.0";
+/** The release the edited policies ship as: tags are immutable unless forcePush is set. */
+const NEXT_TAG = "1.0.1";
 const FLUX_NS = "flux-system";
 const SOURCE_NAME = "kyverno-policies";
 const RECONCILE_TIMEOUT_S = 180;
@@ -84,6 +86,17 @@ async function outputs(showSecrets = true): Promise<Record<string, any>> {
     return stackOutputs(await ws.pulumiOk(["stack", "output", "--json", ...(showSecrets ? ["--show-secrets"] : [])]));
 }
 
+/**
+ * The stack's resources by URN with their inputs and outputs, secrets decrypted (ciphertexts are
+ * re-encrypted with a fresh nonce at every save, and the order of default providers may change).
+ */
+async function stateByUrn(): Promise<Record<string, { type: string; inputs: unknown; outputs: unknown }>> {
+    const state = JSON.parse((await ws.pulumiOk(["stack", "export", "--show-secrets"])).stdout);
+    const out: Record<string, { type: string; inputs: unknown; outputs: unknown }> = {};
+    for (const r of state.deployment.resources ?? []) out[r.urn] = { type: r.type, inputs: r.inputs, outputs: r.outputs };
+    return out;
+}
+
 /** Upload requests (blob uploads, manifest PUTs) in the registry's access log so far. */
 function registryWrites(): string[] {
     return registry.logs().split("\n").filter((l) => /"(PUT|POST|PATCH) \/v2\//.test(l));
@@ -116,6 +129,24 @@ async function previewJson(): Promise<{ steps: PreviewStep[]; changeSummary: Rec
 const resourceName = (urn: string) => urn.split("::").pop()!;
 /** How the engine's JSON shows a value not known at preview. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The Flux status check (a command that waits for a revision): replaced whenever the revision changes. */
+const FLUX_STATUS = "policy-source-flux-status";
+
+/**
+ * The changed steps of a preview, less the Flux status check's replacement, which is checked
+ * here: it may only be replaced because of its revision (its script and triggers).
+ */
+function revisionChanges(steps: PreviewStep[]): PreviewStep[] {
+    const status = steps.filter((s) => s.op !== "same" && resourceName(s.urn) === FLUX_STATUS);
+    for (const s of status) {
+        assert.ok(["replace", "create-replacement", "delete-replaced"].includes(s.op), `${FLUX_STATUS}: ${s.op}`);
+        for (const reason of [...(s.diffReasons ?? []), ...((s as { replaceReasons?: string[] }).replaceReasons ?? [])]) {
+            assert.ok(["create", "triggers"].includes(reason), `${FLUX_STATUS} changes only with the revision, not ${reason}`);
+        }
+    }
+    return steps.filter((s) => s.op !== "same" && resourceName(s.urn) !== FLUX_STATUS);
+}
 
 /** Keys of a map whose values differ (added, removed or changed). */
 function changedKeys(a: Record<string, unknown> = {}, b: Record<string, unknown> = {}): string[] {
@@ -293,14 +324,16 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
 
         const awaitAnnotations = (field: string) => ({
             "pulumi.com/waitFor": JSON.stringify(["condition=Ready", `jsonpath={${field}}=${revision}`]),
-            "pulumi.com/timeoutSeconds": String(RECONCILE_TIMEOUT_S),
             "reconcile.fluxcd.io/requestedAt": revision,
         });
         const pick = (o: Record<string, string>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o?.[k]]));
+        // The objects' own await gets the reconcile timeout plus a little grace (the Flux status check reports first).
+        const awaitTimeout = (o: any) => Number(o.metadata.annotations["pulumi.com/timeoutSeconds"]);
 
         const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         const repoAnnotations = awaitAnnotations(".status.artifact.revision");
         assert.deepEqual(pick(repo.metadata.annotations, Object.keys(repoAnnotations)), repoAnnotations);
+        assert.ok(awaitTimeout(repo) >= RECONCILE_TIMEOUT_S && awaitTimeout(repo) <= RECONCILE_TIMEOUT_S + 60, `OCIRepository await timeout ${awaitTimeout(repo)}`);
         assert.equal(repo.spec.url, registry.url(REPOSITORY));
         assert.deepEqual(repo.spec.ref, { semver: ">=1.0.0" });
         assert.deepEqual(repo.spec.secretRef, { name: `${SOURCE_NAME}-registry` });
@@ -314,6 +347,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const ks = await kubectlJson(ws, kubeconfigFile, ["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         const ksAnnotations = awaitAnnotations(".status.lastAppliedRevision");
         assert.deepEqual(pick(ks.metadata.annotations, Object.keys(ksAnnotations)), ksAnnotations);
+        assert.ok(awaitTimeout(ks) >= RECONCILE_TIMEOUT_S && awaitTimeout(ks) <= RECONCILE_TIMEOUT_S + 60, `Kustomization await timeout ${awaitTimeout(ks)}`);
         assert.deepEqual(ks.spec.sourceRef, { kind: "OCIRepository", name: SOURCE_NAME });
         assert.equal(ks.spec.path, "./");
         assert.equal(ks.spec.interval, "1m");
@@ -388,7 +422,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         fs.rmSync(removedFile);
 
         const { steps } = await previewJson();
-        const changes = steps.filter((s) => s.op !== "same");
+        const changes = revisionChanges(steps);
         const byName = Object.fromEntries(changes.map((s) => [resourceName(s.urn), s]));
         assert.deepEqual(Object.keys(byName).sort(), ["policies-push", "policy-source-apply", "policy-source-source"].sort(),
             `only the artifact and the two Flux objects change, got: ${changes.map((s) => `${s.op} ${resourceName(s.urn)}`).join(", ")}`);
@@ -418,20 +452,40 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         }
     });
 
-    step("pulumi up pushes the new digest and Flux applies it", 15 * MIN, async () => {
+    step("pulumi up with the edits under the same tag refuses to move the tag (the program's message) and changes nothing", 8 * MIN, async () => {
         const before = await outputs();
+        const stateBefore = await stateByUrn();
+        const r = await ws.pulumi(["up", "--yes"], { timeoutMs: 6 * MIN });
+        assert.notEqual(r.code, 0, "pulumi up fails");
+        assert.match(r.stdout + r.stderr, new RegExp(`tag "${TAG}" in ${registry.url(REPOSITORY).replace(/[.]/g, "\\.")} already points at ${before.artifactDigest}, not at the pushed sha256:[a-f0-9]{64}; pass --force to move it`));
+        assert.equal((await registryDigest(TAG)).digest, before.artifactDigest, "the released tag still serves the old digest");
+        assert.deepEqual(await stateByUrn(), stateBefore, "no resource's recorded inputs or outputs changed");
+    });
+
+    step(`bump artifactTag to ${NEXT_TAG}: pulumi up pushes the new digest and Flux applies it`, 15 * MIN, async () => {
+        const before = await outputs();
+        await ws.pulumiOk(["config", "set", "artifactTag", NEXT_TAG]);
+        const { steps } = await previewJson();
+        const changes = revisionChanges(steps);
+        assert.deepEqual(changes.map((s) => [s.op, resourceName(s.urn)]).sort(),
+            [["update", "policies-push"], ["update", "policy-source-apply"], ["update", "policy-source-source"]]);
         const writesBefore = registryWrites().length;
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 12 * MIN });
         const out = await outputs();
+        assert.equal(out.artifactTag, NEXT_TAG);
         assert.notEqual(out.artifactDigest, before.artifactDigest, "a new digest");
         assert.ok(registryWrites().length > writesBefore, "the new artifact was uploaded");
-        assert.equal((await registryDigest(TAG)).digest, out.artifactDigest, "the tag now serves the new digest");
+        assert.equal((await registryDigest(NEXT_TAG)).digest, out.artifactDigest, "the new tag serves the new digest");
+        assert.equal((await registryDigest(TAG)).digest, before.artifactDigest, "the previous release is untouched");
         const names = (out.policies as { name: string }[]).map((p) => p.name);
         assert.ok(names.includes(edited.added.split("/").pop()!) && !names.includes(edited.removed.split("/").pop()!));
+        const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        assert.equal(repo.status.artifact.revision, `${NEXT_TAG}@${out.artifactDigest}`, "Flux's semver range picked the new release");
         const ks = await kubectlJson(ws, kubeconfigFile, ["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
-        assert.equal(ks.status.lastAppliedRevision, `${TAG}@${out.artifactDigest}`, "when pulumi up returns, Flux has applied the new revision");
+        assert.equal(ks.status.lastAppliedRevision, `${NEXT_TAG}@${out.artifactDigest}`, "when pulumi up returns, Flux has applied the new revision");
         const removed = await kubectl(ws, kubeconfigFile, ["get", "clusterpolicies.kyverno.io", edited.removed.split("/").pop()!]);
         assert.notEqual(removed.code, 0, "the deleted policy was pruned from the cluster");
+        await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", edited.added.split("/").pop()!]);
         const changed = await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", edited.changed.split("/").pop()!]);
         assert.match(JSON.stringify(changed.spec), /\[edited by the e2e test\]/, "the edited policy is live");
     });
@@ -484,16 +538,16 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
     });
 
     step("a tag outside the semver range fails pulumi preview with the program's message and changes nothing", 8 * MIN, async () => {
-        const stateBefore = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout).deployment.resources;
+        const stateBefore = await stateByUrn();
         await ws.pulumiOk(["config", "set", "semverRange", "<1.0.0"]);
         const r = await ws.pulumi(["preview"]);
         assert.notEqual(r.code, 0, "preview fails");
         const text = r.stdout + r.stderr;
-        assert.match(text, /artifactTag = "1\.0\.0" does not satisfy policy-stack:semverRange = "<1\.0\.0": Flux would never select this artifact/);
-        assert.doesNotMatch(text, /^\s*[+~-]\s+(kubernetes|command|pulumi-nodejs|policy-stack):/m, "no resource step was planned");
+        assert.match(text, /artifactTag = "1\.0\.1" does not satisfy policy-stack:semverRange = "<1\.0\.0": Flux would never select this artifact/);
+        assert.match(text, /Resources:\s+\d+ unchanged\s+1 errored/, "the summary lists no change");
+        assert.doesNotMatch(text, /\b\d+ to (create|update|delete|replace)\b/, "no resource step was planned");
         await ws.pulumiOk(["config", "rm", "semverRange"]);
-        const stateAfter = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout).deployment.resources;
-        assert.deepEqual(stateAfter, stateBefore, "the state is untouched");
+        assert.deepEqual(await stateByUrn(), stateBefore, "the state is untouched");
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
     });
 
