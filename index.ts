@@ -79,6 +79,8 @@ export = async () => {
         chart: config.kyverno.chart,
         repository: config.kyverno.repository,
         namespace: config.kyverno.namespace,
+        kubeconfig: cluster.kubeconfig,
+        context: config.cluster.mode === "existing" ? config.cluster.context : undefined,
     }, k8s);
 
     const pullHost = (parseOciUrl(registry.pullUrl) as { host: string }).host;

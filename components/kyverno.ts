@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as command from "@pulumi/command";
+import { detachedOrphanReaperScript } from "../lib/kyverno";
+import { kubectlEnvironment } from "./kubectlEnvironment";
 
 export interface KyvernoArgs {
     /** Chart version (a local chart's Chart.yaml decides its own). Defaults to `3.4.5`. */
@@ -12,8 +15,12 @@ export interface KyvernoArgs {
     namespace?: pulumi.Input<string>;
     /** Extra chart values. Defaults to none. */
     values?: pulumi.Input<Record<string, unknown>>;
-    /** Seconds Helm waits for the release to become ready. Defaults to 600. */
+    /** Seconds Helm waits for the release to become ready (and to be gone, on uninstall). Defaults to 600. */
     timeoutSeconds?: number;
+    /** Kubeconfig for the uninstall helper (keep it a secret). Defaults to the ambient kubeconfig. */
+    kubeconfig?: pulumi.Input<string | undefined>;
+    /** Kubeconfig context for the uninstall helper. Defaults to the current context. */
+    context?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -31,6 +38,7 @@ export class Kyverno extends pulumi.ComponentResource {
     constructor(name: string, args: KyvernoArgs, opts?: pulumi.ComponentResourceOptions) {
         super(Kyverno.type, name, {}, opts);
         const repository = args.repository;
+        const timeoutSeconds = args.timeoutSeconds ?? 600;
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: "kyverno",
             chart: args.chart ?? "kyverno",
@@ -39,10 +47,18 @@ export class Kyverno extends pulumi.ComponentResource {
             namespace: args.namespace ?? "kyverno",
             createNamespace: true,
             values: args.values ?? {},
-            timeout: args.timeoutSeconds ?? 600,
+            timeout: timeoutSeconds,
             skipAwait: false,
             cleanupOnFail: true,
         }, { parent: this });
+        // Deleted just before the release, its delete step starts a watcher that lives through the
+        // uninstall: see lib/kyverno.ts for the Kubernetes race it works around.
+        new command.local.Command(`${name}-uninstall-helper`, {
+            delete: pulumi.all([args.namespace ?? "kyverno", args.context]).apply(([namespace, context]) =>
+                detachedOrphanReaperScript({ release: "kyverno", namespace, timeoutSeconds: timeoutSeconds + 60, context })),
+            environment: kubectlEnvironment(args.kubeconfig),
+            logging: "stderr",
+        }, { parent: this, dependsOn: [this.release] });
         this.version = this.release.status.version;
         this.appVersion = this.release.status.appVersion;
         this.namespace = this.release.status.namespace;

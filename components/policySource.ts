@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { fluxWaitScript } from "../lib/fluxWait";
+import { kubectlEnvironment } from "./kubectlEnvironment";
 import { Kustomization, KustomizationDependency, KustomizePatch, OCIRepository } from "./crds/flux";
 
 export interface PolicySourceArgs {
@@ -117,11 +118,10 @@ export class PolicySource extends pulumi.ComponentResource {
         // Beside the objects, not after them: when Flux fails, the objects' await fails too, and
         // this check must still run to report why. It waits for the same revision and, after the
         // timeout, fails quoting Flux's Ready messages. A new revision replaces it.
-        const kubeconfig = args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig);
         this.fluxStatus = new command.local.Command(`${name}-flux-status`, {
             create: pulumi.all([revision, namespace, sourceName, args.context]).apply(([r, ns, n, context]) =>
                 fluxWaitScript({ namespace: ns, name: n, revision: r, timeoutSeconds, context })),
-            environment: kubeconfig === undefined ? undefined : kubeconfig.apply((k) => (k === undefined ? {} : { KUBECONFIG_DATA: k })) as pulumi.Output<Record<string, string>>,
+            environment: kubectlEnvironment(args.kubeconfig),
             triggers: [revision],
             logging: "stderr",
         }, { parent: this, dependsOn: args.sourceDependsOn });

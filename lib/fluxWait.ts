@@ -7,6 +7,7 @@
  * (client certificates, tokens, exec plugins).
  */
 import { shellQuote } from "./kind";
+import { kubectlPreamble } from "./kubectl";
 
 export interface FluxWaitOptions {
     namespace: string;
@@ -32,17 +33,12 @@ export const KUSTOMIZATION_RESOURCE = "kustomizations.kustomize.toolkit.fluxcd.i
 export function fluxWaitScript(o: FluxWaitOptions): string {
     const ns = shellQuote(o.namespace);
     const name = shellQuote(o.name);
-    const ctx = o.context ? ` --context ${shellQuote(o.context)}` : "";
     const ready = `{.status.conditions[?(@.type=="Ready")]`;
     return [
-        "set -u",
-        `command -v kubectl >/dev/null 2>&1 || { echo "waiting for Flux needs kubectl on PATH: https://kubernetes.io/docs/tasks/tools/" >&2; exit 1; }`,
-        `if [ -n "\${KUBECONFIG_DATA:-}" ]; then`,
-        `  kc=$(mktemp); trap 'rm -f "$kc"' EXIT; chmod 600 "$kc"; printf '%s' "$KUBECONFIG_DATA" > "$kc"; export KUBECONFIG="$kc"`,
-        "fi",
+        ...kubectlPreamble(o.context),
         `want=${shellQuote(o.revision)}`,
         `deadline=$(( $(date +%s) + ${Math.max(1, Math.floor(o.timeoutSeconds))} ))`,
-        `field() { kubectl${ctx} get "$1" -n ${ns} ${name} -o "jsonpath=$2" 2>/dev/null; }`,
+        `field() { k get "$1" -n ${ns} ${name} -o "jsonpath=$2" 2>/dev/null; }`,
         "while :; do",
         `  applied=$(field ${KUSTOMIZATION_RESOURCE} '{.status.lastAppliedRevision}')`,
         `  status=$(field ${KUSTOMIZATION_RESOURCE} '${ready}.status}')`,
@@ -52,7 +48,7 @@ export function fluxWaitScript(o: FluxWaitOptions): string {
         `  if [ "$(date +%s)" -ge "$deadline" ]; then`,
         `    echo "Flux did not apply $want within ${o.timeoutSeconds}s:" >&2`,
         `    for kind in ${OCI_REPOSITORY_RESOURCE} ${KUSTOMIZATION_RESOURCE}; do`,
-        `      if kubectl${ctx} get "$kind" -n ${ns} ${name} >/dev/null 2>&1; then`,
+        `      if k get "$kind" -n ${ns} ${name} >/dev/null 2>&1; then`,
         `        echo "  \${kind%%.*}/${o.namespace}/${o.name}: Ready=$(field "$kind" '${ready}.status}') ($(field "$kind" '${ready}.reason}')): $(field "$kind" '${ready}.message}')" >&2`,
         "      else",
         `        echo "  \${kind%%.*}/${o.namespace}/${o.name}: not created (an earlier step failed)" >&2`,

@@ -38,6 +38,7 @@ describe("dev stack: components and children", () => {
         ["kubernetes:yaml/v2:ConfigFile", "flux-install", "flux"],
         ["policy-stack:kyverno:Kyverno", "kyverno", undefined],
         ["kubernetes:helm.sh/v3:Release", "kyverno-release", "kyverno"],
+        ["command:local:Command", "kyverno-uninstall-helper", "kyverno"],
         ["policy-stack:flux:PolicySource", "policy-source", undefined],
         ["kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository", "policy-source-source", "policy-source"],
         ["kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "policy-source-apply", "policy-source"],
@@ -120,6 +121,18 @@ describe("dev stack: Flux status check", () => {
         const deps = await run.dependencyNames(check);
         assert.ok(deps.includes("policies-push"), deps.join(","));
         assert.ok(!deps.includes("policy-source-source") && !deps.includes("policy-source-apply"), "not after the objects it reports on");
+    });
+});
+
+describe("dev stack: Kyverno uninstall helper", () => {
+    test("only a delete step, run just before the release's (it depends on it), starting a detached watcher", async () => {
+        const helper = run.find("command:local:Command", "kyverno-uninstall-helper");
+        assert.equal(helper.inputs.create, undefined);
+        assert.match(helper.inputs.delete, /kyverno:background-controller/);
+        assert.match(helper.inputs.delete, /-l owner=helm,name=/);
+        assert.match(helper.inputs.delete, /^nohup sh -c '.*' <\/dev\/null >\/dev\/null 2>&1 &$/s);
+        assert.deepEqual(await run.dependencyNames(helper), ["kyverno-release"]);
+        assert.match((secretInput(helper.inputs.environment) as Record<string, string>).KUBECONFIG_DATA, /kind: Config/);
     });
 });
 

@@ -33,9 +33,9 @@ before(async () => {
 });
 
 describe("prod stack", () => {
-    test("no kind commands and no local registry: the only command is the Flux status check", () => {
-        assert.deepEqual(run.all("command:local:Command").map((c) => c.name), ["policy-source-flux-status"]);
-        const environment = secretInput(run.find("command:local:Command").inputs.environment) as Record<string, string>;
+    test("no kind commands and no local registry: only the Flux status check and the Kyverno uninstall helper", () => {
+        assert.deepEqual(run.all("command:local:Command").map((c) => c.name).sort(), ["kyverno-uninstall-helper", "policy-source-flux-status"]);
+        const environment = secretInput(run.find("command:local:Command", "policy-source-flux-status").inputs.environment) as Record<string, string>;
         assert.equal(environment.KUBECONFIG_DATA, KUBECONFIG, "the configured kubeconfig, as a secret");
         assert.equal(run.all("policy-stack:registry:LocalRegistry").length, 0);
     });
