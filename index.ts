@@ -44,10 +44,14 @@ export = async () => {
         ? { username: registry.username, password: pulumi.secret(registry.password) }
         : undefined;
 
-    // Previews say which policies change against what Flux serves now (read-only; never blocks long).
+    // Previews say which policies change against what Flux serves now, and warn early about what
+    // the push would refuse: moving an existing tag to other content without forcePush (a warning,
+    // so the per-policy diff can still be read before bumping the tag). Read-only and best effort:
+    // an unreachable registry only costs the report.
     const comparison = pulumi.runtime.isDryRun()
         ? compareWithPublished({
             url: registry.pushUrl,
+            tag: config.artifact.tag,
             semverRange: config.artifact.semverRange,
             local: prepared.summaries,
             credentials: registry.mode === "external" && registry.username !== undefined && registry.password !== undefined
@@ -55,10 +59,14 @@ export = async () => {
                 : undefined,
             insecure: registry.insecure,
             caFile: registry.mode === "external" ? registry.caFile : undefined,
-        }).then(
-            (c) => [c.summary, ...c.text.split("\n").slice(1)].join("\n"),
-            (e: Error) => `policies: ${prepared.policies.length} in the artifact; could not read the published one (${e.message})`,
-        )
+        }).catch((e: Error) => e)
+        : undefined;
+    const published = await comparison;
+    const tagConflict = published && !(published instanceof Error) && published.tagDigest !== undefined
+        && published.tagDigest !== prepared.digest && !config.artifact.force
+        ? `policy-stack:artifactTag = "${config.artifact.tag}": ${registry.pushUrl}:${config.artifact.tag} already holds ${published.tagDigest}, ` +
+            `and the policies now build ${prepared.digest}; pulumi up will refuse to move the tag: bump artifactTag (the semver range picks ` +
+            "the new tag) or set forcePush true"
         : undefined;
 
     // The push needs the registry, never the cluster.
@@ -112,7 +120,12 @@ export = async () => {
         context: config.cluster.mode === "existing" ? config.cluster.context : undefined,
     }, k8s);
 
-    if (comparison) await pulumi.log.info(await comparison, artifact.resource);
+    if (tagConflict) await pulumi.log.warn(tagConflict, artifact.resource);
+    if (published instanceof Error) {
+        await pulumi.log.info(`policies: ${prepared.policies.length} in the artifact; could not read the published one (${published.message})`, artifact.resource);
+    } else if (published) {
+        await pulumi.log.info([published.summary, ...published.text.split("\n").slice(1)].join("\n"), artifact.resource);
+    }
 
     return {
         kubeconfig: cluster.kubeconfig,

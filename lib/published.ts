@@ -15,6 +15,8 @@ import { parseFluxRange, parseFluxVersion, satisfiesFluxRange } from "./semver";
 export interface CompareOptions {
     /** oci://host/repository (the push address). */
     url: string;
+    /** The tag this stack publishes: its current digest is reported as `tagDigest`. */
+    tag: string;
     semverRange: string;
     /** The local policies, summarised. */
     local: PolicySummary[];
@@ -28,6 +30,8 @@ export interface CompareOptions {
 export interface Comparison {
     /** The tag Flux selects today, if any tag in the range exists. */
     publishedTag?: string;
+    /** What the stack's own tag points at now, if it exists. */
+    tagDigest?: string;
     diff: PolicyDiff;
     /** `policies: +1 ~2 -0 vs oci://…:1.0.0`. */
     summary: string;
@@ -57,8 +61,10 @@ export async function compareWithPublished(o: CompareOptions): Promise<Compariso
     const connection = { credentials: o.credentials, insecure: o.insecure, caFile: o.caFile, timeouts, retry: { attempts: 1 } };
     const client = new RegistryClient(o.url, connection);
     let tags: string[];
+    let tagDigest: string | undefined;
     try {
         tags = await client.listTags();
+        if (tags.includes(o.tag)) tagDigest = (await client.headManifest(o.tag))?.digest;
     } finally {
         client.close();
     }
@@ -78,5 +84,5 @@ export async function compareWithPublished(o: CompareOptions): Promise<Compariso
     const diff = diffPolicySets(published, o.local);
     const { text, summary } = formatDiff(diff);
     const against = publishedTag === undefined ? `nothing published in range "${o.semverRange}" at ${o.url}` : `${o.url}:${publishedTag}`;
-    return { publishedTag, diff, summary: `${summary} vs ${against}`, text };
+    return { publishedTag, tagDigest, diff, summary: `${summary} vs ${against}`, text };
 }

@@ -28,7 +28,7 @@ describe("comparison with the published artifact", () => {
     }
     const local = async (dir: string) => (await loadPolicyDir(dir)).policies.map(summarise);
     const options = async (dir: string, semverRange: string) => ({
-        url: reg.url("policies"), semverRange, local: await local(dir),
+        url: reg.url("policies"), tag: "1.0.0", semverRange, local: await local(dir),
         credentials: { username: reg.username!, password: reg.password! }, caFile: reg.caFile,
     });
 
@@ -49,6 +49,7 @@ describe("comparison with the published artifact", () => {
     test("nothing published: every policy is new", async () => {
         const c = await compareWithPublished(await options(samplePoliciesDir, ">=1.0.0"));
         assert.equal(c.publishedTag, undefined);
+        assert.equal(c.tagDigest, undefined);
         assert.match(c.summary, /^policies: \+12 ~0 -0 vs nothing published in range ">=1\.0\.0"/);
     });
 
@@ -63,6 +64,7 @@ describe("comparison with the published artifact", () => {
         await push(edited, "0.9.0"); // lower: not what Flux serves
         const c = await compareWithPublished(await options(edited, ">=0.1.0"));
         assert.equal(c.publishedTag, "1.0.0");
+        assert.match(c.tagDigest ?? "", /^sha256:[0-9a-f]{64}$/, "the stack's own tag is resolved");
         assert.match(c.summary, new RegExp(`^policies: \\+1 ~1 -1 vs ${reg.url("policies").replace(/[.]/g, "\\.")}:1\\.0\\.0$`));
         assert.match(c.text, /^\+ ClusterPolicy\/require-team-labels/m);
         assert.match(c.text, /^- ClusterPolicy\/require-labels/m);
@@ -72,7 +74,7 @@ describe("comparison with the published artifact", () => {
 
     test("an unreachable registry fails fast with a clear error", async () => {
         await assert.rejects(
-            compareWithPublished({ url: "oci://127.0.0.1:9/policies", semverRange: "1.x", local: [], insecure: true, timeoutMs: 2000 }),
+            compareWithPublished({ url: "oci://127.0.0.1:9/policies", tag: "1.0.0", semverRange: "1.x", local: [], insecure: true, timeoutMs: 2000 }),
             /127\.0\.0\.1:9/,
         );
     });

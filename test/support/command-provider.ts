@@ -31,8 +31,9 @@ function plain(value: unknown): unknown {
     return value;
 }
 
+/** The resource's own type: the URN's type segment is `<parent types>$<type>`. */
 function typeOf(urn: string): string {
-    return urn.split("::")[2] ?? "";
+    return (urn.split("::")[2] ?? "").split("$").pop() ?? "";
 }
 
 interface CommandInputs {
