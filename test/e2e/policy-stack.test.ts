@@ -32,6 +32,7 @@ import { E2eWorkspace, tail, type RunResult } from "../support/e2e-env";
 import { deleteAllClusters, kubectl, kubectlJson, kwokClusters, kwokPids, writeKubeconfig } from "../support/e2e-cluster";
 import { startRegistry, type RegistryHandle } from "../support/registry";
 import { startFluxControllers, type FluxControllers } from "../support/flux-controllers";
+import { assertNoSecrets } from "../support/secrets-scan";
 
 const PROJECT = "policy-stack";
 const STACK = "e2e";
@@ -41,6 +42,8 @@ const REPOSITORY = "kyverno-policies";
 const TAG = "1.0.0";
 /** The release the edited policies ship as: tags are immutable unless forcePush is set. */
 const NEXT_TAG = "1.0.1";
+/** The release shipped while the cluster's pull secret is wrong. */
+const AUTH_TAG = "1.0.2";
 const FLUX_NS = "flux-system";
 const SOURCE_NAME = "kyverno-policies";
 const RECONCILE_TIMEOUT_S = 180;
@@ -397,17 +400,31 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
     });
 
-    step("a second pulumi up changes nothing and uploads nothing", 10 * MIN, async () => {
+    step("a second and a third pulumi up change nothing and upload nothing", 10 * MIN, async () => {
         const writesBefore = registryWrites().length;
         const before = await outputs();
-        const r = await ws.pulumiOk(["up", "--yes", "--expect-no-changes"]);
-        assert.doesNotMatch(r.stdout, /\b\d+ (created|updated|deleted|replaced)\b/, "no resource changed");
+        for (let round = 2; round <= 3; round++) {
+            const r = await ws.pulumiOk(["up", "--yes", "--expect-no-changes"]);
+            assert.doesNotMatch(r.stdout, /\b\d+ (created|updated|deleted|replaced)\b/, `up #${round}: no resource changed`);
+        }
         assert.equal(registryWrites().length, writesBefore, "no upload reached the registry");
         assert.equal((await outputs()).artifactDigest, before.artifactDigest);
         assert.equal(ws.shimCalls().filter((c) => c.argv[0] === "create").length, 1, "no second kind create");
     });
 
+    step("two pulumi up at once on one stack: the engine's lock refuses one, and the registry sees no write", 10 * MIN, async () => {
+        const writesBefore = registryWrites().length;
+        const results = await Promise.all([ws.pulumi(["up", "--yes"]), ws.pulumi(["up", "--yes"])]);
+        const refused = results.filter((r) => r.code !== 0);
+        assert.equal(refused.length, 1, `exactly one up is refused (exit codes ${results.map((r) => r.code).join(", ")})`);
+        assert.match(refused[0].stdout + refused[0].stderr, /currently locked/);
+        assert.equal(results.filter((r) => r.code === 0).length, 1, "the other one completes");
+        assert.equal(registryWrites().length, writesBefore, "no upload reached the registry");
+        await ws.pulumiOk(["preview", "--expect-no-changes"]);
+    });
+
     let edited: { changed: string; added: string; removed: string };
+    let authFailure = "";
     step("edit one policy, add one, delete one: the preview diff names exactly those three; elsewhere only the revision annotations change", 8 * MIN, async () => {
         const changedFile = path.join(policiesDir, "disallow-latest-tag.yaml");
         const removedFile = path.join(policiesDir, "restrict-node-port.yaml");
@@ -537,18 +554,69 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await ws.pulumiOk(["stack", "rm", "--yes", STACK], opts);
     });
 
+    step(`a wrong password in the cluster's pull secret: pulumi up of ${AUTH_TAG} fails after reconcileTimeout quoting Flux's authentication message`, 12 * MIN, async () => {
+        const secretName = `${SOURCE_NAME}-registry`;
+        const saved = await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, secretName]);
+        const host = new URL(registry.baseUrl).host;
+        const wrong = JSON.stringify({ auths: { [host]: { username: registry.username, password: "not-the-password", auth: Buffer.from(`${registry.username}:not-the-password`).toString("base64") } } });
+        const patch = JSON.stringify({ data: { ".dockerconfigjson": Buffer.from(wrong).toString("base64") } });
+        await kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", patch]);
+        await ws.pulumiOk(["config", "set", "reconcileTimeout", "30s"]);
+        await ws.pulumiOk(["config", "set", "artifactTag", AUTH_TAG]);
+        const r = await ws.pulumi(["up", "--yes"], { timeoutMs: 6 * MIN });
+        authFailure = r.stdout + r.stderr;
+        assert.notEqual(r.code, 0, "pulumi up fails instead of hanging");
+        assert.match(authFailure, new RegExp(`Flux did not apply ${AUTH_TAG.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64} within 30s`));
+        assert.match(authFailure, /ocirepositories\/flux-system\/kyverno-policies: Ready=False \(\w+\): .*(UNAUTHORIZED|authentication required)/);
+        // Put the right secret back (as Pulumi wrote it) and let the stack converge again.
+        const restore = JSON.stringify({ data: saved.data });
+        await kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", restore]);
+        await ws.pulumiOk(["config", "set", "reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`]);
+        await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
+        const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        assert.equal(repo.status.artifact.revision, (await outputs()).artifactRevision, "Flux serves the new tag once the secret is right");
+    });
+
+    step("no secret in plain text: state export, every command's output and log, a verbose preview, the errors provoked", 8 * MIN, async () => {
+        const exported = (await ws.pulumiOk(["stack", "export"])).stdout;
+        const verbose = await ws.pulumiOk(["preview", "--diff", "--logtostderr", "-v=9"], { quiet: true });
+        const secretJson = Buffer.from((await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry`])).data[".dockerconfigjson"], "base64").toString("utf8");
+        // The config-set logs hold the test's own command line (the password it typed), not output.
+        const logs = fs.readdirSync(ws.logDir).filter((f) => !/pulumi-config-set/.test(f)).map((f) => path.join(ws.logDir, f));
+        assertNoSecrets(
+            { texts: { "pulumi stack export": exported, "preview -v=9 stdout": verbose.stdout, "preview -v=9 stderr": verbose.stderr, "wrong-password up": authFailure }, paths: logs },
+            { username: registry.username, password: registry.password!, dockerConfigJson: [secretJson] },
+        );
+        assert.ok(exported.includes('"ciphertext"'), "the export holds the secrets encrypted");
+    });
+
     step("a tag outside the semver range fails pulumi preview with the program's message and changes nothing", 8 * MIN, async () => {
         const stateBefore = await stateByUrn();
         await ws.pulumiOk(["config", "set", "semverRange", "<1.0.0"]);
         const r = await ws.pulumi(["preview"]);
         assert.notEqual(r.code, 0, "preview fails");
         const text = r.stdout + r.stderr;
-        assert.match(text, /artifactTag = "1\.0\.1" does not satisfy policy-stack:semverRange = "<1\.0\.0": Flux would never select this artifact/);
+        assert.match(text, /artifactTag = "1\.0\.2" does not satisfy policy-stack:semverRange = "<1\.0\.0": Flux would never select this artifact/);
         assert.match(text, /Resources:\s+\d+ unchanged\s+1 errored/, "the summary lists no change");
         assert.doesNotMatch(text, /\b\d+ to (create|update|delete|replace)\b/, "no resource step was planned");
         await ws.pulumiOk(["config", "rm", "semverRange"]);
         assert.deepEqual(await stateByUrn(), stateBefore, "the state is untouched");
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
+    });
+
+    step("destroying Kyverno (and what depends on it) leaves no webhook configuration and no Kyverno ClusterRole", 15 * MIN, async () => {
+        const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout);
+        const release = (state.deployment.resources as any[]).find((r) => r.type === "kubernetes:helm.sh/v3:Release");
+        assert.ok(release, "the Kyverno release is in the state");
+        await ws.pulumiOk(["destroy", "--yes", "--target", release.urn, "--target-dependents"], { timeoutMs: 12 * MIN });
+        for (const kind of ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"]) {
+            const items = (await kubectlJson(ws, kubeconfigFile, [kind])).items as any[];
+            assert.deepEqual(items.map((i) => i.metadata.name).filter((n: string) => /kyverno/.test(n)), [], `no Kyverno ${kind}`);
+        }
+        const roles = (await kubectlJson(ws, kubeconfigFile, ["clusterroles"])).items as any[];
+        assert.deepEqual(roles.map((r) => r.metadata.name).filter((n: string) => n.startsWith("kyverno:")), [], "no Kyverno ClusterRole is left (none re-created by the aggregation controller)");
+        const policies = (await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io"]).catch(() => ({ items: [] }))).items as any[];
+        assert.deepEqual(policies, [], "Flux pruned the policies when the Kustomization went");
     });
 
     step("pulumi destroy removes everything: kind delete ran, no kwok cluster is left, the state is empty", 20 * MIN, async () => {
