@@ -32,7 +32,7 @@ export interface PolicyArtifactArgs {
     force?: pulumi.Input<boolean>;
 }
 
-interface ArtifactState extends Omit<PublishInputs, "password"> {
+export interface ArtifactState extends Omit<PublishInputs, "password"> {
     policies: Record<string, PolicyEntry>;
     password?: string;
     repository: string;
@@ -67,7 +67,7 @@ async function publish(inputs: PublishInputs): Promise<PublishResult> {
  * The dynamic provider: nothing is pushed at preview (only `diff` runs there), and an unchanged
  * digest means no update and therefore no registry traffic at all.
  */
-const artifactProvider: pulumi.dynamic.ResourceProvider = {
+export const artifactProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: ArtifactState, news: ArtifactState): Promise<pulumi.dynamic.DiffResult> {
         // The directory path is deliberately not compared: moving the checkout changes nothing shipped.
         const watched: (keyof ArtifactState)[] = ["url", "tag", "digest"];
