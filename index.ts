@@ -10,6 +10,8 @@ import { LocalRegistry } from "./components/localRegistry";
 import { Flux } from "./components/flux";
 import { Kyverno } from "./components/kyverno";
 import { RegistrySecret } from "./components/registrySecret";
+import { RegistryCaSecret } from "./components/registryCa";
+import * as fs from "node:fs";
 import { PolicyArtifact } from "./components/policyArtifact";
 import { PolicySource } from "./components/policySource";
 import { durationSeconds, parseOciUrl } from "./lib/config";
@@ -102,6 +104,14 @@ export = async () => {
         }, { ...k8s, dependsOn: flux.resources })
         : undefined;
 
+    const caSecret = registry.mode === "external" && registry.caFile !== undefined
+        ? new RegistryCaSecret("registry-ca", {
+            caCertificate: fs.readFileSync(registry.caFile, "utf8"),
+            namespace: config.flux.namespace,
+            secretName: `${config.flux.sourceName}-registry-ca`,
+        }, { ...k8s, dependsOn: flux.resources })
+        : undefined;
+
     const patches = enforcementPatches(prepared.policies, config.enforcement);
     const source = new PolicySource("policy-source", {
         sourceName: config.flux.sourceName,
@@ -110,11 +120,12 @@ export = async () => {
         semverRange: config.artifact.semverRange,
         expectedRevision: artifact.revision,
         secretName: secret?.secretName,
+        caSecretName: caSecret?.secretName,
         insecure: registry.insecure,
         interval: config.flux.interval,
         timeoutSeconds: durationSeconds(config.flux.reconcileTimeout),
         patches: patches.map((p) => ({ patch: p.patch, target: p.target })),
-        sourceDependsOn: flux.resources.apply((rs) => [...rs, artifact.resource, ...(secret ? [secret.secret] : [])]),
+        sourceDependsOn: flux.resources.apply((rs) => [...rs, artifact.resource, ...(secret ? [secret.secret] : []), ...(caSecret ? [caSecret.secret] : [])]),
         applyDependsOn: [kyverno.release],
         kubeconfig: cluster.kubeconfig,
         context: config.cluster.mode === "existing" ? config.cluster.context : undefined,

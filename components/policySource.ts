@@ -20,6 +20,8 @@ export interface PolicySourceArgs {
     expectedRevision: pulumi.Input<string>;
     /** A dockerconfigjson Secret in `namespace`; omit for registries without credentials. */
     secretName?: pulumi.Input<string>;
+    /** A Secret with `ca.crt` in `namespace`, for a registry with a private CA. Defaults to the system CAs. */
+    caSecretName?: pulumi.Input<string>;
     /** Plain HTTP to the registry. Defaults to `false`. */
     insecure?: pulumi.Input<boolean>;
     /** Reconcile interval of both objects. Defaults to `1m`. */
@@ -89,6 +91,7 @@ export class PolicySource extends pulumi.ComponentResource {
                 url: args.url,
                 ref: { semver: args.semverRange },
                 secretRef: args.secretName === undefined ? undefined : { name: args.secretName },
+                certSecretRef: args.caSecretName === undefined ? undefined : { name: args.caSecretName },
                 insecure: args.insecure ?? false,
                 interval,
                 timeout: "60s",

@@ -7,6 +7,7 @@
  * key, the offending value (never for secret keys) and the fix, and all errors are reported at
  * once so one `pulumi preview` shows everything that needs fixing.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as semver from "semver";
 import { checkTagAgainstRange, parseFluxRange, parseFluxVersion } from "./semver";
@@ -341,6 +342,15 @@ export function parseStackConfig(raw: Record<string, string | undefined>, ctx: P
             bad("registryUsername", username, "must not contain ':' (the Basic auth separator)");
         }
         const caFile = str("registryCaFile");
+        if (caFile !== undefined) {
+            let pem = "";
+            try {
+                pem = fs.readFileSync(resolvePath(caFile), "utf8");
+            } catch {
+                bad("registryCaFile", caFile, "cannot be read: give the path of a PEM CA bundle (relative paths start at the project directory)");
+            }
+            if (pem && !pem.includes("-----BEGIN CERTIFICATE-----")) bad("registryCaFile", caFile, "holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+        }
         registry = {
             mode: "external",
             pushUrl: pushUrl ?? "",

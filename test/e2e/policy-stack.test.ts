@@ -340,6 +340,9 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.equal(repo.spec.url, registry.url(REPOSITORY));
         assert.deepEqual(repo.spec.ref, { semver: ">=1.0.0" });
         assert.deepEqual(repo.spec.secretRef, { name: `${SOURCE_NAME}-registry` });
+        assert.deepEqual(repo.spec.certSecretRef, { name: `${SOURCE_NAME}-registry-ca` }, "Flux trusts the registry's CA from registryCaFile");
+        const ca = await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry-ca`]);
+        assert.equal(Buffer.from(ca.data["ca.crt"], "base64").toString("utf8"), fs.readFileSync(registry.caFile!, "utf8"));
         assert.equal(repo.spec.insecure, false);
         assert.equal(repo.spec.interval, "1m");
         assert.equal(repo.spec.timeout, "60s");

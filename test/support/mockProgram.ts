@@ -26,6 +26,7 @@ export const KNOWN_TYPES = new Set([
     "policy-stack:cluster:Cluster",
     "policy-stack:registry:LocalRegistry",
     "policy-stack:registry:RegistrySecret",
+    "policy-stack:registry:RegistryCaSecret",
     "policy-stack:flux:Flux",
     "policy-stack:flux:PolicySource",
     "policy-stack:kyverno:Kyverno",
@@ -51,6 +52,8 @@ export interface ProgramRun {
     /** The first recorded resource of a type (and name, when given). */
     find(type: string, name?: string): RecordedResource;
     all(type: string): RecordedResource[];
+    /** Name of `r`'s parent, if any. */
+    parentName(r: RecordedResource): Promise<string | undefined>;
     /** Names of the resources `r` depends on (resolving Outputs and expanding nothing). */
     dependencyNames(r: RecordedResource): Promise<string[]>;
 }
@@ -132,6 +135,7 @@ export async function runProgram(options: { config: Record<string, string>; secr
         outputs,
         find,
         all: (type) => resources.filter((x) => x.type === type),
+        parentName: async (r) => (r.parent ? (await valueOf<string>(r.parent.urn)).split("::").pop() : undefined),
         async dependencyNames(r) {
             if (r.dependsOn === undefined) return [];
             const deps = await new Promise<pulumi.Resource[]>((resolve) =>

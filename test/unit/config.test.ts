@@ -90,6 +90,8 @@ describe("stack config errors name the key, the value and the fix", () => {
         { name: "flux manifest over http", values: { fluxInstallManifest: "http://example.com/install.yaml" }, expect: [/fluxInstallManifest = .*must be an https:\/\/ URL or a local file path/] },
         { name: "typo in a key", values: { enforcment: "enforce" }, expect: [/policy-stack:enforcment: unknown key; did you mean policy-stack:enforcement\?/] },
         { name: "kind-only key on an existing cluster", values: { ...external, kindNodeImage: "kindest/node:v1.33.0" }, expect: [/kindNodeImage = .*only applies to clusterMode kind/] },
+        { name: "missing CA file", values: { ...external, registryCaFile: "/nonexistent/ca.pem" }, expect: [/registryCaFile = "\/nonexistent\/ca.pem": cannot be read: give the path of a PEM CA bundle/] },
+        { name: "CA file that is not PEM", values: { ...external, registryCaFile: __filename }, expect: [/registryCaFile = .*holds no PEM certificate/] },
         { name: "chart path with a repository", values: { kyvernoChart: "./chart", kyvernoRepository: "https://example.com" }, expect: [/kyvernoRepository = .*does not apply to a local chart path/] },
     ];
     for (const c of cases) {

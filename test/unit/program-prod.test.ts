@@ -4,15 +4,20 @@
  */
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { isSecret, ProgramRun, runProgram, secretInput, valueOf } from "../support/mockProgram";
 import { repoRoot } from "../support/paths";
 
 const PASSWORD = "pa:ss@word-0123";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: prod\n";
+const CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
 let run: ProgramRun;
 
 before(async () => {
+    const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ca-")), "ca.pem");
+    fs.writeFileSync(caFile, CA_PEM);
     run = await runProgram({
         preview: true,
         stack: "prod",
@@ -25,6 +30,7 @@ before(async () => {
             "policy-stack:registryPassword": PASSWORD,
             "policy-stack:enforcement": "enforce",
             "policy-stack:semverRange": "1.x",
+            "policy-stack:registryCaFile": caFile,
             "policy-stack:artifactTag": "1.2.0",
             "policy-stack:policiesPath": path.join(repoRoot, "policies"),
         },
@@ -59,6 +65,13 @@ describe("prod stack", () => {
         assert.ok(component.dependsOn !== undefined, "dependsOn is set");
         // Under mocks Flux's ConfigFile has no children, so the list resolves empty.
         assert.deepEqual(await run.dependencyNames(component), []);
+    });
+    test("the registry CA reaches Flux as the OCIRepository's certSecretRef", async () => {
+        const ca = run.find("kubernetes:core/v1:Secret", "registry-ca-secret");
+        assert.deepEqual(ca.inputs.metadata, { name: "kyverno-policies-registry-ca", namespace: "flux-system" });
+        assert.deepEqual(secretInput(ca.inputs.stringData) ?? ca.inputs.stringData, { "ca.crt": CA_PEM });
+        assert.deepEqual(run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository").inputs.spec.certSecretRef, { name: "kyverno-policies-registry-ca" });
+        assert.equal(await run.parentName(ca), "registry-ca");
     });
     test("the OCIRepository uses the secret and TLS", () => {
         const repo = run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository");
