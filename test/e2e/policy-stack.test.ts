@@ -580,10 +580,11 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.equal(repo.status.artifact.revision, (await outputs()).artifactRevision, "Flux serves the new tag once the secret is right");
     });
 
-    step("no secret in plain text: state export, the engine's event log, every pulumi command's output, the errors provoked", 8 * MIN, async () => {
+    step("no secret in plain text: state export, the engine's JSON events, every pulumi command's output, the errors provoked", 8 * MIN, async () => {
         const exported = (await ws.pulumiOk(["stack", "export"])).stdout;
-        const eventLog = path.join(ws.root, "preview-events.jsonl");
-        const preview = await ws.pulumiOk(["preview", "--diff", "--event-log", eventLog]);
+        // The engine's structured preview (steps with old and new inputs and outputs, diagnostics).
+        const events = (await ws.pulumiOk(["preview", "--diff", "--json"])).stdout;
+        const preview = await ws.pulumiOk(["preview", "--diff"]);
         const secretJson = Buffer.from((await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry`])).data[".dockerconfigjson"], "base64").toString("utf8");
         // Every pulumi command this run made, as the product printed it. Left out: the test's own
         // inputs and reads (config set typing the password, --show-secrets exports and outputs it
@@ -594,7 +595,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         });
         assert.ok(pulumiLogs.length >= 15, `scanned ${pulumiLogs.length} pulumi logs`);
         assertNoSecrets(
-            { texts: { "pulumi stack export": exported, "pulumi preview --diff": preview.stdout + preview.stderr, "wrong-password up": authFailure }, paths: [eventLog, ...pulumiLogs] },
+            { texts: { "pulumi stack export": exported, "pulumi preview --diff --json": events, "pulumi preview --diff": preview.stdout + preview.stderr, "wrong-password up": authFailure }, paths: pulumiLogs },
             { username: registry.username, password: registry.password!, dockerConfigJson: [secretJson] },
         );
         assert.ok(exported.includes('"ciphertext"'), "the export holds the secrets encrypted");

@@ -10,7 +10,6 @@ import * as path from "node:path";
 
 let run: ProgramRun;
 
-const parentName = async (r: { parent?: any }) => (r.parent ? (await valueOf<string>(r.parent.urn)).split("::").pop() : undefined);
 
 before(async () => {
     run = await runProgram({
@@ -47,7 +46,7 @@ describe("dev stack: components and children", () => {
     for (const [type, name, parent] of expected) {
         test(`${type} ${name}${parent ? ` under ${parent}` : ""}`, async () => {
             const r = run.find(type, name);
-            assert.equal(await parentName(r), parent);
+            assert.equal(await run.parentName(r), parent);
         });
     }
     test("nothing else is created (no registry secret without credentials)", () => {
