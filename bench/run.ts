@@ -25,7 +25,7 @@ import { repoRoot, samplePoliciesDir } from "../test/support/paths";
 import { startCountingProxy, startRegistry, type CountingProxy, type RegistryHandle } from "../test/support/registry";
 import { benchPreview, type PreviewBench } from "./preview";
 import { ensureBenchTools, machineInfo, type BenchTools } from "./support/env";
-import { median, min, round, timed, timedOk, type Timed } from "./support/proc";
+import { median, min, round, timed, type Timed } from "./support/proc";
 import { summariseProfile, type ProfileSummary } from "./support/profile";
 import { copyTree, generateTree, readSamples } from "./support/trees";
 
