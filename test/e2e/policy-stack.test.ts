@@ -417,7 +417,12 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
 
     step("two pulumi up at once on one stack: the engine's lock refuses one, and the registry sees no write", 10 * MIN, async () => {
         const writesBefore = registryWrites().length;
-        const results = await Promise.all([ws.pulumi(["up", "--yes"]), ws.pulumi(["up", "--yes"])]);
+        // The second starts once the first holds the lock (it takes it within a second and then runs
+        // for ~10 s): started at the very same instant, both can see each other's lock and both
+        // back off, which is just as safe but proves less.
+        const first = ws.pulumi(["up", "--yes"]);
+        await new Promise((r) => setTimeout(r, 2500));
+        const results = await Promise.all([first, ws.pulumi(["up", "--yes"])]);
         const refused = results.filter((r) => r.code !== 0);
         assert.equal(refused.length, 1, `exactly one up is refused (exit codes ${results.map((r) => r.code).join(", ")})`);
         assert.match(refused[0].stdout + refused[0].stderr, /currently locked/);
