@@ -56,6 +56,7 @@ export = async () => {
             tag: config.artifact.tag,
             semverRange: config.artifact.semverRange,
             local: prepared.summaries,
+            localDigest: prepared.digest,
             credentials: registry.mode === "external" && registry.username !== undefined && registry.password !== undefined
                 ? { username: registry.username, password: registry.password }
                 : undefined,

@@ -20,6 +20,8 @@ export interface CompareOptions {
     semverRange: string;
     /** The local policies, summarised. */
     local: PolicySummary[];
+    /** The local artifact's manifest digest: when the published one has it, nothing is pulled. */
+    localDigest?: string;
     credentials?: Credentials;
     insecure?: boolean;
     caFile?: string;
@@ -62,15 +64,23 @@ export async function compareWithPublished(o: CompareOptions): Promise<Compariso
     const client = new RegistryClient(o.url, connection);
     let tags: string[];
     let tagDigest: string | undefined;
+    let publishedDigest: string | undefined;
+    let publishedTag: string | undefined;
     try {
         tags = await client.listTags();
         if (tags.includes(o.tag)) tagDigest = (await client.headManifest(o.tag))?.digest;
+        publishedTag = selectTag(tags, o.semverRange);
+        if (publishedTag !== undefined) {
+            publishedDigest = publishedTag === o.tag ? tagDigest : (await client.headManifest(publishedTag))?.digest;
+        }
     } finally {
         client.close();
     }
-    const publishedTag = selectTag(tags, o.semverRange);
     let published: PolicySummary[] = [];
-    if (publishedTag !== undefined) {
+    if (publishedTag !== undefined && o.localDigest !== undefined && publishedDigest === o.localDigest) {
+        // Same manifest digest, same files: the no-op preview costs two or three HEADs, no pull.
+        published = o.local;
+    } else if (publishedTag !== undefined) {
         const image = await pullImage({ url: o.url, tag: publishedTag, ...connection });
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "published-policies-"));
         try {

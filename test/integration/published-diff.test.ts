@@ -72,6 +72,14 @@ describe("comparison with the published artifact", () => {
         assert.ok(!c.summary.includes("s3cret") && !c.text.includes("s3cret"));
     });
 
+    test("when the published digest is the local one, nothing is pulled and nothing differs", async () => {
+        const built = await buildArtifact(samplePoliciesDir, { outFile: path.join(tmp, "same.tgz") });
+        const c = await compareWithPublished({ ...(await options(samplePoliciesDir, "1.0.0")), localDigest: built.manifestDigest });
+        assert.equal(c.publishedTag, "1.0.0");
+        assert.match(c.summary, /^policies: \+0 ~0 -0 vs /);
+        assert.equal(c.diff.unchanged.length, 12);
+    });
+
     test("an unreachable registry fails fast with a clear error", async () => {
         await assert.rejects(
             compareWithPublished({ url: "oci://127.0.0.1:9/policies", tag: "1.0.0", semverRange: "1.x", local: [], insecure: true, timeoutMs: 2000 }),
