@@ -16,6 +16,7 @@ need docker "install Docker: https://docs.docker.com/engine/install/"
 need kind "install kind v0.20 or later: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
 need pulumi "install the Pulumi CLI v3: https://www.pulumi.com/docs/install/"
 need node "install Node.js 20 or later: https://nodejs.org/"
+need kubectl "install kubectl (the Flux status check and the Kyverno uninstall helper use it): https://kubernetes.io/docs/tasks/tools/"
 node -e 'const [major] = process.versions.node.split(".").map(Number); if (major < 20) { console.error(`dev-up: Node.js ${process.versions.node} is too old: install Node.js 20 or later`); process.exit(1); }'
 docker info >/dev/null 2>&1 || { echo "dev-up: the Docker daemon is not reachable: start Docker first" >&2; exit 1; }
 
