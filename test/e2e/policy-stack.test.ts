@@ -581,6 +581,12 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", restore]);
         await ws.pulumiOk(["config", "set", "reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`]);
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
+        // After an update whose await failed, pulumi-kubernetes 4.25 has (intermittently, 1 run in
+        // 3 here) recorded the Flux objects' live annotations of the previous revision although the
+        // retry applied the new ones; one more up settles it. Under investigation: see the notes.
+        const settled = await ws.pulumi(["preview", "--expect-no-changes"]);
+        if (settled.code !== 0) await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
+        await ws.pulumiOk(["preview", "--expect-no-changes"]);
         const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.equal(repo.status.artifact.revision, (await outputs()).artifactRevision, "Flux serves the new tag once the secret is right");
     });
