@@ -11,9 +11,10 @@ import * as path from "node:path";
 import { fluxInstallYaml, kyvernoChartDir, repoRoot } from "../test/support/paths";
 import { locateToolChain } from "../test/support/e2e-tools";
 import { E2eWorkspace, tail, type RunResult } from "../test/support/e2e-env";
-import { deleteAllClusters, kwokClusters, writeKubeconfig } from "../test/support/e2e-cluster";
+import { deleteAllClusters } from "../test/support/e2e-cluster";
 import { startRegistry, type RegistryHandle } from "../test/support/registry";
-import { startFluxControllers, type FluxControllers } from "../test/support/flux-controllers";
+import type { FluxControllers } from "../test/support/flux-controllers";
+import { startFluxWhenReady } from "../test/support/e2e-flux";
 import { median, round } from "./support/proc";
 
 const STACK = "bench";
@@ -39,10 +40,6 @@ export const name = new k8s.core.v1.ConfigMap("bench-one", {
     data: { purpose: "no-op preview baseline" },
 }).metadata.name;
 `;
-
-function condition(obj: any, type: string): { status?: string } {
-    return (obj?.status?.conditions ?? []).find((c: any) => c.type === type) ?? {};
-}
 
 function ok(r: RunResult, what: string): RunResult {
     if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}, log ${path.basename(r.log)}):\n${tail(r.stdout + "\n" + r.stderr, 3000)}`);
@@ -88,30 +85,9 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
         await set("reconcileTimeout", "180s");
 
         // Flux's controllers run as local processes once the cluster and Flux's CRDs exist (as in the e2e test).
-        const reg = registry;
-        const watcher = (async () => {
-            const crds = ["ocirepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io"];
-            let kubeconfig: string | undefined;
-            while (!upDone && !flux) {
-                try {
-                    if (!kubeconfig) {
-                        const created = ws.shimCalls().some((c) => c.argv[0] === "create" && c.exit === 0);
-                        if (created && (await kwokClusters(ws)).includes(CLUSTER)) kubeconfig = await writeKubeconfig(ws, CLUSTER);
-                    }
-                    if (kubeconfig) {
-                        const r = await ws.run(ws.tools.tools.kubectl, ["get", "crd", ...crds, "-o", "json"], { env: { KUBECONFIG: kubeconfig }, quiet: true, timeoutMs: 30_000 });
-                        const items = r.code === 0 ? (JSON.parse(r.stdout).items as any[]) : [];
-                        if (items.length === crds.length && items.every((c) => condition(c, "Established").status === "True")) {
-                            flux = await startFluxControllers({ kubeconfig, workDir: path.join(ws.root, "flux"), caFile: reg.caFile, binDir: path.dirname(ws.tools.tools["source-controller"]) });
-                            return;
-                        }
-                    }
-                } catch {
-                    /* retried */
-                }
-                await new Promise((r) => setTimeout(r, 2000));
-            }
-        })();
+        const watcher = startFluxWhenReady({ ws, cluster: CLUSTER, caFile: registry.caFile, done: () => upDone }).then((started) => {
+            flux = started;
+        });
         o.log("preview: pulumi up of the full stack (kwok cluster, Flux, Kyverno, artifact)…");
         const up = await ws.pulumi(["up", "--yes"], { timeoutMs: 22 * MIN });
         upDone = true;

@@ -29,9 +29,10 @@ import * as yaml from "js-yaml";
 import { fluxInstallYaml, kyvernoChartDir, repoRoot, samplePoliciesDir } from "../support/paths";
 import { locateToolChain } from "../support/e2e-tools";
 import { E2eWorkspace, tail, type RunResult } from "../support/e2e-env";
-import { deleteAllClusters, kubectl, kubectlJson, kwokClusters, kwokPids, writeKubeconfig } from "../support/e2e-cluster";
+import { deleteAllClusters, kubectl, kubectlJson, kwokClusters, kwokPids } from "../support/e2e-cluster";
 import { startRegistry, type RegistryHandle } from "../support/registry";
-import { startFluxControllers, type FluxControllers } from "../support/flux-controllers";
+import type { FluxControllers } from "../support/flux-controllers";
+import { startFluxWhenReady } from "../support/e2e-flux";
 import { assertNoSecrets } from "../support/secrets-scan";
 
 const PROJECT = "policy-stack";
@@ -171,40 +172,6 @@ function policyName(file: string): { kind: string; name: string } {
     return { kind: doc.kind, name: doc.metadata.name };
 }
 
-/**
- * Starts the Flux controllers as soon as the cluster exists and has Flux's CRDs (that is, while
- * `pulumi up` runs: the OCIRepository waits for them). Resolves when they run or `done()` is true.
- */
-async function startFluxWhenReady(done: () => boolean): Promise<void> {
-    const crds = ["ocirepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io"];
-    let kubeconfig: string | undefined;
-    while (!done() && !flux) {
-        try {
-            if (!kubeconfig) {
-                const created = ws.shimCalls().some((c) => c.argv[0] === "create" && c.exit === 0);
-                if (created && (await kwokClusters(ws)).includes(CLUSTER)) kubeconfig = await writeKubeconfig(ws, CLUSTER);
-            }
-            if (kubeconfig) {
-                const r = await ws.run(ws.tools.tools.kubectl, ["get", "crd", ...crds, "-o", "json"], { env: { KUBECONFIG: kubeconfig }, quiet: true, timeoutMs: 30_000 });
-                const items = r.code === 0 ? (JSON.parse(r.stdout).items as any[]) : [];
-                if (items.length === crds.length && items.every((c) => condition(c, "Established").status === "True")) {
-                    flux = await startFluxControllers({
-                        kubeconfig,
-                        workDir: path.join(ws.root, "flux"),
-                        caFile: registry.caFile,
-                        binDir: path.dirname(ws.tools.tools["source-controller"]),
-                    });
-                    fs.writeFileSync(path.join(ws.logDir, "flux-controllers-started.txt"), `${new Date().toISOString()} ${flux.sourceAddr}\n`);
-                    return;
-                }
-            }
-        } catch (e) {
-            fs.appendFileSync(path.join(ws.logDir, "flux-watcher.log"), `${new Date().toISOString()} ${(e as Error).message}\n`);
-        }
-        await new Promise((r) => setTimeout(r, 2000));
-    }
-}
-
 // ---------------------------------------------------------------- scenario
 
 describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster, real registry with auth", () => {
@@ -267,7 +234,10 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
 
     step("pulumi up on the fresh stack succeeds", 25 * MIN, async () => {
         let upDone = false;
-        fluxWatcher = startFluxWhenReady(() => upDone);
+        fluxWatcher = startFluxWhenReady({ ws, cluster: CLUSTER, caFile: registry.caFile, done: () => upDone }).then((started) => {
+            flux = started;
+            if (started) fs.writeFileSync(path.join(ws.logDir, "flux-controllers-started.txt"), `${new Date().toISOString()} ${started.sourceAddr}\n`);
+        });
         const r = await ws.pulumi(["up", "--yes"], { timeoutMs: 22 * MIN });
         upDone = true;
         await fluxWatcher;
