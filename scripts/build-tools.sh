@@ -44,6 +44,7 @@ ALL_TOOLS=(
   kustomize-controller
   flux
   oras
+  kyverno
 )
 
 log() { printf '[%s] %s\n' "$(date '+%H:%M:%S')" "$*" >&2; }
@@ -261,6 +262,19 @@ build_oras() {
   GOBIN="$out" go install -trimpath -pgo=off -ldflags "-s -w" "oras.land/oras/cmd/oras@$ORAS_VERSION"
 }
 
+# Kyverno's controllers (admission, reports, background): built inside a copy
+# of the module with its own go.mod/go.sum (its single replace directive points
+# at another published module, so it works unchanged). One `go build` for the
+# three commands, so the packages they share are compiled once.
+version_kyverno() { echo "$KYVERNO_VERSION"; }
+bins_kyverno() { echo kyverno reports-controller background-controller; }
+build_kyverno() {
+  local out=$1 w=$2 m="$2/kyverno"
+  gocopy "github.com/kyverno/kyverno@$KYVERNO_VERSION" "$m"
+  gobuild "$m" "$out/" "" "-X github.com/kyverno/kyverno/pkg/version.BuildVersion=$KYVERNO_VERSION" \
+    ./cmd/kyverno ./cmd/reports-controller ./cmd/background-controller
+}
+
 # check_<tool> BINDIR: smoke test of the built binaries (scripts/build-tools.sh --check).
 check_pulumi() {
   "$1/pulumi" version | grep -qx "$PULUMI_VERSION"
@@ -285,6 +299,12 @@ check_source_controller() { "$1/source-controller" --help 2>&1 | grep -q storage
 check_kustomize_controller() { "$1/kustomize-controller" --help 2>&1 | grep -q concurrent; }
 check_flux() { "$1/flux" --version | grep -q "${FLUX_VERSION#v}"; }
 check_oras() { "$1/oras" version | grep -q "${ORAS_VERSION#v}"; }
+check_kyverno() {
+  local b
+  for b in kyverno reports-controller background-controller; do
+    "$1/$b" --help 2>&1 | grep -q -- -kubeconfig
+  done
+}
 
 # ---------------------------------------------------------------- driver
 fn() { echo "${1//-/_}"; }
