@@ -12,10 +12,13 @@ export const repoRoot = (() => {
 })();
 
 /**
- * The shared fixtures (Flux install.yaml, Kyverno chart, sample policies). They live beside the
- * checkout in `../shared/fixtures`; POLICY_STACK_FIXTURES points elsewhere when they do not.
+ * The repository's own 12 sample ClusterPolicies: the tree the unit and integration tests build,
+ * push, diff and patch. Nothing outside the repository is read (the end-to-end run's Flux and
+ * Kyverno come from test/support/fixtures-resolver.ts).
  */
+export const samplePoliciesDir = path.join(repoRoot, "test", "fixtures", "policies-sample");
+
+/** Until the end-to-end tests use test/support/fixtures-resolver.ts: the shared fixtures beside the checkout. */
 export const fixturesDir = process.env.POLICY_STACK_FIXTURES ?? path.resolve(repoRoot, "..", "shared", "fixtures");
-export const samplePoliciesDir = path.join(fixturesDir, "policies-sample");
 export const fluxInstallYaml = path.join(fixturesDir, "flux", "install.yaml");
 export const kyvernoChartDir = path.join(fixturesDir, "kyverno", "chart");

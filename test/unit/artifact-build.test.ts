@@ -71,7 +71,7 @@ describe("buildArtifact: Flux-compatible layout", () => {
             assert.deepEqual([...bytes.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
             // Uncompressed layer: identical to what Go's archive/tar writes for Flux (computed once with
             // fluxcd/pkg's header sanitisation over these 12 files at 0644 in a 0755 directory).
-            assert.equal(a.diffId, "sha256:d284097324b166b0a8fba2e7c4809db680cfa585b8680466f4363b66656ea7e8");
+            assert.equal(a.diffId, "sha256:de52e436bfbb93ba9fff36d212cadf6c0b6b72b5a05adddd04eef958b227999a");
             assert.equal(a.diffId, sha256(zlib.gunzipSync(bytes)));
 
             const hs = tarHeaders(a.layer.path);

@@ -118,7 +118,7 @@ describe("diffPolicySets", () => {
             const before = (await loadPolicyDir(samplePoliciesDir)).policies.map(summarise);
             copyTree(samplePoliciesDir, t.dir);
             const f = path.join(t.dir, "disallow-latest-tag.yaml");
-            fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace("message: \"Using a mutable image tag e.g. 'latest' is not allowed.\"", "failureAction: Enforce\n      message: \"No latest.\""));
+            fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace("message: \"The latest tag is mutable; pin a version or a digest instead.\"", "failureAction: Enforce\n      message: \"No latest.\""));
             fs.unlinkSync(path.join(t.dir, "restrict-node-port.yaml"));
             // Reformatting alone (CRLF) must not show up as a change.
             const g = path.join(t.dir, "require-labels.yaml");

@@ -62,7 +62,7 @@ describe("loadPolicyDir: the 12 sample policies", () => {
             const f = path.join(t.dir, "disallow-latest-tag.yaml");
             const src = fs.readFileSync(f, "utf8");
             // Rule-level failureAction wins over spec-level validationFailureAction.
-            fs.writeFileSync(f, src.replace("message: \"An image tag is required.\"", "failureAction: Enforce\n      message: \"An image tag is required.\""));
+            fs.writeFileSync(f, src.replace("message: \"Every container image needs an explicit tag.\"", "failureAction: Enforce\n      message: \"Every container image needs an explicit tag.\""));
             let p = (await loadPolicyDir(t.dir)).policies.find((x) => x.name === "disallow-latest-tag")!;
             assert.deepEqual(p.rules.map((r) => r.failureAction), ["Enforce", undefined]);
             assert.equal(p.enforcement, "Mixed");
