@@ -47,7 +47,7 @@ export interface BuiltArtifact {
     diffId: string;
     annotations: Record<string, string>;
     policies: Policy[];
-    /** Files in the layer, in archive order. */
+    /** Files in the layer, in archive order; sizes and digests are of the files on disk (text files ship with LF). */
     files: PolicyFile[];
     /** Git metadata used for the annotations, when the directory is in a checkout. */
     git?: GitInfo;
@@ -180,8 +180,9 @@ export async function writeLayer(files: PolicyFile[], outFile: string): Promise<
  * Builds the artifact for a loaded policy set or a directory (loaded and validated first).
  *
  * Reproducible: the same shipped files give the same layer, config and manifest digests whatever
- * their mtimes, permissions, creation order or checkout location, as long as source, revision and
- * created are the same (from git they are per-commit).
+ * their mtimes, permissions, creation order, checkout location or line endings (text files ship
+ * with LF, as git's `text=auto` stores them), as long as source, revision and created are the same
+ * (from git they are per-commit).
  *
  * @param set a {@link PolicySet} from `loadPolicyDir`, or a directory path
  * @param opts annotations and output location

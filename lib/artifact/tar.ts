@@ -5,7 +5,10 @@
  * depth-first walk with a "." root entry, directories named without a trailing slash, two zero
  * blocks at the end and no record padding. Names USTAR cannot hold go into a PAX header exactly as
  * Go writes one. Matching Go byte for byte makes our uncompressed layer (the OCI diff_id) equal to
- * Flux's for the same tree; the gzip stream differs only because the deflaters differ.
+ * Flux's for the same tree with LF line endings; the gzip stream differs only because the deflaters
+ * differ. One deliberate difference: text files ship with CRLF turned into LF (eol.ts, as git's
+ * `text=auto` does), where Flux archives the checkout's bytes, so a CRLF checkout builds the same
+ * layer as an LF one.
  *
  * We write headers ourselves instead of using node-tar's Pack because node-tar formats numeric
  * fields differently (space + NUL terminators, omitted fields) and always stats the file system,
@@ -13,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import { countCrlf, CrlfToLfStream, FIRST_FEW_BYTES, looksBinary, normaliseText } from "./eol";
 
 export const BLOCK = 512;
 const NAME_SIZE = 100;
@@ -168,9 +172,9 @@ export interface LayerEntry {
     type: "dir" | "file";
     /** For files: where the bytes come from. */
     absPath?: string;
-    /** For files: expected size in bytes. */
+    /** For files: expected size in bytes on disk (before line-ending normalisation). */
     size?: number;
-    /** For files: expected "sha256:<hex>" of the bytes (checked while streaming). */
+    /** For files: expected "sha256:<hex>" of the bytes on disk (checked while streaming). */
     sha256?: string;
 }
 
@@ -186,6 +190,8 @@ export const TAR_CHUNK_BYTES = 256 * 1024;
 /**
  * Streams a tar archive of `entries` (already in archive order). Large files are read in chunks,
  * never whole, and every file must still match the size and digest recorded at validation time.
+ * Text files are archived with LF line endings ({@link normaliseText}), so an entry's size in the
+ * archive can be smaller than `size`, which is the file's size on disk.
  *
  * Performance: a policy file is typically 1-3 KiB. Reading each one through a ReadStream costs
  * open/read/close round trips through libuv's thread pool, one after the other, and emitting
@@ -219,7 +225,6 @@ export async function* tarEntries(entries: LayerEntry[]): AsyncGenerator<Buffer>
             push(encodeHeader({ name: e.name, typeflag: TypeFlag.Dir, mode: DIR_MODE, size: 0 }));
         } else {
             if (!e.absPath || e.size === undefined) throw new Error(`tar: file entry ${e.name} needs absPath and size`);
-            push(encodeHeader({ name: e.name, typeflag: TypeFlag.File, mode: FILE_MODE, size: e.size }));
             if (e.size <= SMALL_FILE_BYTES) {
                 // One read of at most size+1 bytes: enough to notice a file that grew.
                 const buf = Buffer.allocUnsafe(e.size + 1);
@@ -236,30 +241,78 @@ export async function* tarEntries(entries: LayerEntry[]): AsyncGenerator<Buffer>
                     fs.closeSync(fd);
                 }
                 if (n !== e.size) throw changed(e, n);
-                const content = buf.subarray(0, n);
-                if (e.sha256) checkDigest(e, createHash("sha256").update(content).digest("hex"));
+                const raw = buf.subarray(0, n);
+                if (e.sha256) checkDigest(e, createHash("sha256").update(raw).digest("hex"));
+                const content = normaliseText(raw);
+                push(encodeHeader({ name: e.name, typeflag: TypeFlag.File, mode: FILE_MODE, size: content.length }));
                 push(content);
+                const p = pad(content.length);
+                if (p.length) push(p);
             } else {
-                if (pending > 0) yield take();
+                // The header needs the shipped size before the content: a first pass checks the file
+                // and counts its CRLFs, the second streams it (re-checked: it must not change between).
+                const first = await scanLargeFile(e);
+                if (first.n !== e.size) throw changed(e, first.n);
+                checkDigest(e, first.digest);
+                const size = first.text ? e.size - first.crlf : e.size;
+                push(encodeHeader({ name: e.name, typeflag: TypeFlag.File, mode: FILE_MODE, size }));
+                yield take();
+                const eol = first.text ? new CrlfToLfStream() : undefined;
                 const hash = createHash("sha256");
                 let n = 0;
+                let written = 0;
                 for await (const chunk of fs.createReadStream(e.absPath, { highWaterMark: 64 * 1024 })) {
                     const buf = chunk as Buffer;
                     n += buf.length;
                     if (n > e.size) break;
                     hash.update(buf);
-                    yield buf;
+                    const out = eol ? eol.push(buf) : buf;
+                    written += out.length;
+                    if (written > size) break;
+                    if (out.length) yield out;
+                }
+                const tail = eol?.end();
+                if (tail?.length) {
+                    written += tail.length;
+                    if (written <= size) yield tail;
                 }
                 if (n !== e.size) throw changed(e, n);
-                checkDigest(e, hash.digest("hex"));
+                const second = hash.digest("hex");
+                checkDigest(e, second);
+                if (written !== size || second !== first.digest) {
+                    throw new Error(`${e.name} changed while it was being archived; load the policy directory again`);
+                }
+                const p = pad(size);
+                if (p.length) push(p);
             }
-            const p = pad(e.size);
-            if (p.length) push(p);
         }
         if (pending >= TAR_CHUNK_BYTES) yield take();
     }
     push(Buffer.alloc(2 * BLOCK));
     yield take();
+}
+
+/**
+ * First pass over a large file: its size, raw digest, whether git would call it text (no NUL in
+ * the first {@link FIRST_FEW_BYTES} bytes) and how many CRLF pairs it holds, read in chunks.
+ */
+async function scanLargeFile(e: LayerEntry): Promise<{ n: number; digest: string; text: boolean; crlf: number }> {
+    const hash = createHash("sha256");
+    let n = 0;
+    let crlf = 0;
+    let binary = false;
+    let endsWithCr = false;
+    for await (const chunk of fs.createReadStream(e.absPath!, { highWaterMark: 64 * 1024 })) {
+        const buf = chunk as Buffer;
+        if (n < FIRST_FEW_BYTES && looksBinary(buf.subarray(0, FIRST_FEW_BYTES - n))) binary = true;
+        if (endsWithCr && buf[0] === 0x0a) crlf++;
+        crlf += countCrlf(buf);
+        endsWithCr = buf.length > 0 && buf[buf.length - 1] === 0x0d;
+        n += buf.length;
+        hash.update(buf);
+        if (n > e.size!) break;
+    }
+    return { n, digest: hash.digest("hex"), text: !binary, crlf };
 }
 
 /**

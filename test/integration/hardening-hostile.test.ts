@@ -197,7 +197,7 @@ describe("hardening: hostile and broken input", () => {
         record("--path is a file", "fixtures/hostile/invalid-yaml/ok.yaml", "CLI push", "exit 2", r.stderr.split("\n")[0]!.replace(/^error: /, ""), "0 (0 requests)");
     });
 
-    it("CRLF line endings: valid, and the digest is reproducible (twice, and from a copy with other mtimes)", async () => {
+    it("CRLF line endings: valid, and the digest is the LF checkout's (twice, from a copy with other mtimes, from an LF copy)", async () => {
         const dir = path.join(hostile, "crlf");
         for (const f of fs.readdirSync(dir)) assert.ok(fs.readFileSync(path.join(dir, f)).includes("\r\n"), `fixture ${f} must keep CRLF (see .gitattributes)`);
         const build = async (d: string) => {
@@ -212,10 +212,18 @@ describe("hardening: hostile and broken input", () => {
         fs.cpSync(dir, copy, { recursive: true });
         for (const f of fs.readdirSync(copy)) fs.utimesSync(path.join(copy, f), new Date(2001, 1, 1), new Date(2001, 1, 1));
         const three = await build(copy);
+        // The same policies as an LF checkout would hold them (git's text=auto stores LF).
+        const lfCopy = path.join(tmp, "crlf-as-lf");
+        fs.mkdirSync(lfCopy);
+        const lfBytes = (f: string) => Buffer.from(fs.readFileSync(path.join(dir, f), "utf8").replace(/\r\n/g, "\n"));
+        for (const f of fs.readdirSync(dir)) fs.writeFileSync(path.join(lfCopy, f), lfBytes(f));
+        const lf = await build(lfCopy);
         assert.equal(one.policies, 2);
         assert.equal(two.digest, one.digest);
         assert.equal(three.digest, one.digest);
-        // Push and pull it: the bytes (CRLF) survive the round trip.
+        assert.equal(lf.layerDigest, one.layerDigest);
+        assert.equal(lf.digest, one.digest);
+        // Push and pull it: what comes back is the LF text, not the checkout's CRLF bytes.
         proxy.reset();
         const pushed = await cli(["push", "--path", dir, "--url", proxy.url("hostile/crlf"), "--tag", "1.0.0", "--output", "json", ...FIXED]);
         assert.equal(pushed.code, 0, pushed.stderr);
@@ -223,8 +231,26 @@ describe("hardening: hostile and broken input", () => {
         const out = path.join(tmp, "crlf-pulled");
         const pulled = await cli(["pull", "--url", reg.url("hostile/crlf"), "--tag", "1.0.0", "--output-dir", out]);
         assert.equal(pulled.code, 0, pulled.stderr);
-        for (const f of fs.readdirSync(dir)) assert.ok(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(dir, f))), f);
-        record("CRLF line endings (valid)", "fixtures/hostile/crlf/", "CLI build ×3, push, pull", "exit 0", `same digest ${one.digest} from 2 builds and a copy with other mtimes; pull keeps CRLF`, `${proxy.writes().length} (expected)`);
+        assert.deepEqual(fs.readdirSync(out).sort(), fs.readdirSync(dir).sort());
+        for (const f of fs.readdirSync(dir)) {
+            const got = fs.readFileSync(path.join(out, f));
+            assert.ok(got.equals(lfBytes(f)), `${f}: pulled bytes are not the LF text`);
+            assert.equal(got.includes("\r"), false, `${f}: a CR survived`);
+        }
+        // diff (and so the preview's comparison) sees no change from either checkout.
+        for (const d of [dir, lfCopy]) {
+            const r = await cli(["diff", "--path", d, "--url", reg.url("hostile/crlf"), "--tag", "1.0.0"]);
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+            assert.match(r.stdout, /no differences/);
+        }
+        record(
+            "CRLF line endings (valid)",
+            "fixtures/hostile/crlf/",
+            "CLI build ×4, push, pull, diff ×2",
+            "exit 0",
+            `same digest ${one.digest} from 2 builds, a copy with other mtimes and an LF copy; pull gives LF; diff: no differences`,
+            `${proxy.writes().length} (expected)`,
+        );
     });
 
     // ---------------------------------------------------------------- crafted layers, pull side

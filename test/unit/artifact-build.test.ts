@@ -10,13 +10,18 @@ import {
     buildArtifact,
     buildConfigBlob,
     buildManifestBlob,
+    crlfToLf,
+    extractLayer,
     FLUX_CONFIG_MEDIA_TYPE,
     FLUX_CONTENT_MEDIA_TYPE,
     goJsonString,
     goTimeJson,
+    looksBinary,
+    normaliseText,
     redactRemoteUrl,
 } from "../../lib/artifact";
-import { loadPolicyDir } from "../../lib/policies";
+import { CrlfToLfStream } from "../../lib/artifact/eol";
+import { comparePaths, loadPolicyDir } from "../../lib/policies";
 import { samplePoliciesDir } from "../support/paths";
 import { clusterPolicy, copyTree, tempDir, writeTree } from "../fixtures/tree";
 
@@ -211,24 +216,102 @@ describe("buildArtifact: reproducibility", () => {
         }
     });
 
-    test("CRLF files ship byte for byte: policy digests stay, the layer digest changes", async () => {
+    /** The sample policies in `dir`, every line ending as `eol`. */
+    function sampleWithEol(dir: string, eol: "\n" | "\r\n"): void {
+        copyTree(samplePoliciesDir, dir);
+        for (const f of fs.readdirSync(dir)) {
+            const p = path.join(dir, f);
+            fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace(/\r?\n/g, eol));
+        }
+    }
+
+    test("an LF and a CRLF checkout give the same policy, layer and manifest digests (text files ship with LF)", async () => {
         const t = tempDir();
         try {
-            copyTree(samplePoliciesDir, path.join(t.dir, "lf"));
-            copyTree(samplePoliciesDir, path.join(t.dir, "crlf"));
-            for (const f of fs.readdirSync(path.join(t.dir, "crlf"))) {
-                const p = path.join(t.dir, "crlf", f);
-                fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace(/\n/g, "\r\n"));
-            }
+            sampleWithEol(path.join(t.dir, "lf"), "\n");
+            sampleWithEol(path.join(t.dir, "crlf"), "\r\n");
+            const crlfBytes = fs.readFileSync(path.join(t.dir, "crlf", fs.readdirSync(path.join(t.dir, "crlf"))[0]!));
+            assert.ok(crlfBytes.includes("apiVersion: kyverno.io/v1\r\nkind: ClusterPolicy\r\n"), "the CRLF tree holds CRLF");
             const lf = await buildArtifact(path.join(t.dir, "lf"), { ...FIXED, outFile: path.join(t.dir, "lf.tgz") });
             const crlf1 = await buildArtifact(path.join(t.dir, "crlf"), { ...FIXED, outFile: path.join(t.dir, "crlf1.tgz") });
             const crlf2 = await buildArtifact(path.join(t.dir, "crlf"), { ...FIXED, outFile: path.join(t.dir, "crlf2.tgz") });
             assert.deepEqual(crlf1.policies.map((p) => p.digest), lf.policies.map((p) => p.digest));
-            assert.notEqual(crlf1.layer.digest, lf.layer.digest);
-            assert.equal(crlf1.layer.digest, crlf2.layer.digest);
-            assert.equal(crlf1.manifestDigest, crlf2.manifestDigest);
+            assert.equal(crlf1.diffId, lf.diffId);
+            assert.equal(crlf1.layer.digest, lf.layer.digest);
+            assert.equal(crlf1.layer.size, lf.layer.size);
+            assert.equal(crlf1.manifestDigest, lf.manifestDigest);
+            assert.deepEqual(crlf1.manifest, lf.manifest);
+            assert.deepEqual(fs.readFileSync(crlf1.layer.path), fs.readFileSync(lf.layer.path));
+            assert.equal(crlf2.manifestDigest, crlf1.manifestDigest);
             const raw = zlib.gunzipSync(fs.readFileSync(crlf1.layer.path));
-            assert.ok(raw.includes(Buffer.from("apiVersion: kyverno.io/v1\r\nkind: ClusterPolicy\r\n")));
+            assert.ok(raw.includes(Buffer.from("apiVersion: kyverno.io/v1\nkind: ClusterPolicy\n")));
+            assert.equal(raw.includes(Buffer.from("\r")), false, "no CR left in the layer");
+            // The tar header sizes are the shipped (LF) sizes, not the on-disk ones.
+            const sizes = tarHeaders(crlf1.layer.path).filter((h) => h.type === "File").map((h) => h.size);
+            assert.deepEqual(sizes, lf.files.map((f) => f.size));
+            assert.ok(crlf1.files.every((f, i) => f.size > sizes[i]!), "on-disk sizes are the CRLF ones");
+        } finally {
+            t.cleanup();
+        }
+    });
+
+    test("files over the streaming threshold: CRLF (also across read chunks) gives the LF layer", async () => {
+        const t = tempDir();
+        try {
+            // A policy with a long comment: over 1 MiB, so the writer streams it in 64 KiB chunks;
+            // the first comment line is sized so that a CRLF straddles the first chunk boundary.
+            const crlfHead = Buffer.byteLength(clusterPolicy("big").replace(/\n/g, "\r\n"));
+            const build = (eol: string) => {
+                const head = clusterPolicy("big").replace(/\n/g, eol);
+                const first = `# ${"x".repeat(65536 - crlfHead - 3)}${eol}`;
+                const lines = Array.from({ length: 20_000 }, (_, i) => `# line ${i} ${"y".repeat(i % 97)}${eol}`);
+                return head + first + lines.join("");
+            };
+            const crlfText = build("\r\n");
+            assert.equal(Buffer.from(crlfText)[65535], 0x0d);
+            assert.equal(Buffer.from(crlfText)[65536], 0x0a);
+            assert.ok(Buffer.byteLength(crlfText) > 1 << 20);
+            writeTree(path.join(t.dir, "lf"), { "big.yaml": build("\n"), "small.yaml": clusterPolicy("small") });
+            writeTree(path.join(t.dir, "crlf"), { "big.yaml": crlfText, "small.yaml": clusterPolicy("small").replace(/\n/g, "\r\n") });
+            const lf = await buildArtifact(path.join(t.dir, "lf"), { ...FIXED, outFile: path.join(t.dir, "lf.tgz") });
+            const crlf = await buildArtifact(path.join(t.dir, "crlf"), { ...FIXED, outFile: path.join(t.dir, "crlf.tgz") });
+            assert.equal(crlf.diffId, lf.diffId);
+            assert.equal(crlf.layer.digest, lf.layer.digest);
+            assert.equal(crlf.manifestDigest, lf.manifestDigest);
+        } finally {
+            t.cleanup();
+        }
+    });
+
+    test("binary files (a NUL in the first 8000 bytes) ship byte for byte, CRLF included; lone CRs stay in text files", async () => {
+        const t = tempDir();
+        try {
+            const src = path.join(t.dir, "src");
+            writeTree(src, { "a.yaml": clusterPolicy("a").replace(/\n/g, "\r\n") });
+            const set = await loadPolicyDir(src);
+            // The loader refuses NUL bytes in YAML, so binary files only reach the builder in a
+            // hand-made set; the builder must still not rewrite them.
+            const smallBinary = Buffer.concat([Buffer.from("bin\r\n"), Buffer.from([0, 1, 2, 0x0d, 0x0a, 0x0d]), Buffer.from("\r\nend\r\n")]);
+            const largeBinary = Buffer.alloc((1 << 20) + 70_000, "ab\r\n");
+            largeBinary[7999] = 0;
+            const nulLate = Buffer.alloc(9000, "cd\r\n");
+            nulLate[8000] = 0; // past git's 8000-byte window: text
+            const loneCr = Buffer.from("x: 1\ry: 2\r\nz: 3\r");
+            const extra: Record<string, Buffer> = { "bin/small.dat": smallBinary, "bin/large.dat": largeBinary, "bin/nul-late.dat": nulLate, "bin/lone-cr.dat": loneCr };
+            writeTree(src, extra);
+            const files = [
+                ...set.files,
+                ...Object.entries(extra).map(([rel, b]) => ({ path: rel, absPath: path.join(src, ...rel.split("/")), size: b.length, sha256: sha256(b) })),
+            ].sort((x, y) => comparePaths(x.path, y.path));
+            const a = await buildArtifact({ ...set, files }, { ...FIXED, outFile: path.join(t.dir, "a.tgz") });
+            const out = path.join(t.dir, "out");
+            await extractLayer(a.layer.path, out);
+            const read = (rel: string) => fs.readFileSync(path.join(out, ...rel.split("/")));
+            assert.deepEqual(read("bin/small.dat"), smallBinary);
+            assert.deepEqual(read("bin/large.dat"), largeBinary);
+            assert.deepEqual(read("bin/nul-late.dat"), Buffer.from(nulLate.toString("latin1").replace(/\r\n/g, "\n"), "latin1"));
+            assert.deepEqual(read("bin/lone-cr.dat"), Buffer.from("x: 1\ry: 2\nz: 3\r"));
+            assert.deepEqual(read("a.yaml"), Buffer.from(clusterPolicy("a")));
         } finally {
             t.cleanup();
         }
@@ -295,6 +378,39 @@ describe("buildArtifact: reproducibility", () => {
             });
         } finally {
             t.cleanup();
+        }
+    });
+});
+
+describe("line endings: git's text=auto", () => {
+    test("CRLF becomes LF in text; lone CRs and binary content stay", () => {
+        const cases: [string, Buffer, Buffer][] = [
+            ["empty", Buffer.alloc(0), Buffer.alloc(0)],
+            ["LF only", Buffer.from("a\nb\n"), Buffer.from("a\nb\n")],
+            ["CRLF", Buffer.from("a\r\nb\r\n"), Buffer.from("a\nb\n")],
+            ["mixed", Buffer.from("a\r\nb\nc"), Buffer.from("a\nb\nc")],
+            ["lone CR", Buffer.from("a\rb\r"), Buffer.from("a\rb\r")],
+            ["CR CR LF", Buffer.from("a\r\r\n"), Buffer.from("a\r\n")],
+            ["NUL at 0", Buffer.from("\0a\r\n"), Buffer.from("\0a\r\n")],
+            ["NUL at 7999", Buffer.concat([Buffer.alloc(7999, "a"), Buffer.from("\0\r\n")]), Buffer.concat([Buffer.alloc(7999, "a"), Buffer.from("\0\r\n")])],
+            ["NUL at 8000", Buffer.concat([Buffer.alloc(8000, "a"), Buffer.from("\0\r\n")]), Buffer.concat([Buffer.alloc(8000, "a"), Buffer.from("\0\n")])],
+        ];
+        for (const [name, input, want] of cases) assert.deepEqual(normaliseText(input), want, name);
+        assert.equal(looksBinary(Buffer.from("a\0")), true);
+        assert.equal(crlfToLf(Buffer.from("\r\n\r\n")).toString(), "\n\n");
+    });
+
+    test("the chunked normaliser equals the whole-buffer one for every split", () => {
+        const inputs = ["a\r\nb", "\r\n\r\n", "\r\r\n\r", "x\r", "\r", "\n\r\n\r\r"];
+        for (const text of inputs) {
+            const buf = Buffer.from(text);
+            for (let i = 0; i <= buf.length; i++) {
+                for (let j = i; j <= buf.length; j++) {
+                    const s = new CrlfToLfStream();
+                    const out = Buffer.concat([s.push(buf.subarray(0, i)), s.push(buf.subarray(i, j)), s.push(buf.subarray(j)), s.end()]);
+                    assert.deepEqual(out, crlfToLf(buf), `${JSON.stringify(text)} split at ${i},${j}`);
+                }
+            }
         }
     });
 });
