@@ -12,7 +12,7 @@ import { Kyverno } from "./components/kyverno";
 import { RegistrySecret } from "./components/registrySecret";
 import { RegistryCaSecret } from "./components/registryCa";
 import * as fs from "node:fs";
-import { PolicyArtifact } from "./components/policyArtifact";
+import { PolicyArtifact, policyDirectoryError } from "./components/policyArtifact";
 import { PolicySource } from "./components/policySource";
 import { durationSeconds, parseOciUrl } from "./lib/config";
 import { enforcementPatches, enforceOperations } from "./lib/patches";
@@ -22,7 +22,9 @@ import { compareWithPublished } from "./lib/published";
 export = async () => {
     // Everything that can be wrong with the input fails here, before any resource is registered.
     const config = readStackConfig();
-    const prepared = await prepareArtifact(config.artifact.policiesPath);
+    const prepared = await prepareArtifact(config.artifact.policiesPath).catch((e: unknown) => {
+        throw policyDirectoryError(e, `${pulumi.getProject()}:policiesPath`);
+    });
 
     const cluster = new Cluster("cluster", config.cluster.mode === "kind"
         ? { mode: "kind", name: config.cluster.name, nodeImage: config.cluster.nodeImage, localRegistry: config.registry.mode === "local" }

@@ -3,7 +3,9 @@
  * Flag names follow the Flux CLI (`flux build|push|diff|pull artifact`) where they mean the same.
  *
  * Exit codes: 0 success (diff: no differences), 1 failure (diff: differences), 2 usage error.
- * Errors are one line on stderr; credentials never appear in any output.
+ * Errors are one line on stderr, except a refused policy directory: one problem per line, grouped
+ * by cause (or, with --output json, the whole list as JSON on stdout). Credentials never appear in
+ * any output.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -11,7 +13,7 @@ import * as path from "node:path";
 
 import { buildArtifact, extractLayer } from "../lib/artifact";
 import { diffPolicySets, formatDiff, summarise, type PolicyDiff } from "../lib/diff";
-import { loadPolicyDir } from "../lib/policies";
+import { formatPolicyProblems, loadPolicyDir, PolicyLoadAggregateError, problemsJson } from "../lib/policies";
 import {
     loadDockerCredentials,
     newStats,
@@ -388,6 +390,19 @@ async function runPull(f: Flags, io: Io): Promise<number> {
     return 0;
 }
 
+/** A refused policy directory: grouped lines on stderr, or every problem as JSON on stdout. Exit 1 either way. */
+function reportPolicyProblems(e: PolicyLoadAggregateError, f: Flags, io: Io): number {
+    if (f.output === "json") {
+        io.out(JSON.stringify(problemsJson(e.report), null, 2) + "\n");
+        io.err(`error: ${e.errors.length} problem${e.errors.length === 1 ? "" : "s"} in policy directory ${e.root}; the full list is the JSON on stdout\n`);
+        return 1;
+    }
+    const dir = /^[\w./:@-]+$/.test(e.root) ? e.root : `'${e.root.replace(/'/g, "'\\''")}'`;
+    const text = formatPolicyProblems(e.report, { fullListHint: `Every problem, as JSON: artifact build --path ${dir} --output json` });
+    io.err(`error: ${redactor.redact(text)}\n`);
+    return 1;
+}
+
 /** Runs the CLI with `argv` (without node and script). Returns the exit code. */
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
     const [cmd, ...rest] = argv;
@@ -400,8 +415,9 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         io.err(`error: unknown command "${cmd}"; run 'artifact --help'\n`);
         return 2;
     }
+    let flags: Flags | "help" | undefined;
     try {
-        const flags = parseFlags(rest, spec);
+        flags = parseFlags(rest, spec);
         if (flags === "help") {
             io.out(commandHelp(cmd, spec));
             return 0;
@@ -410,6 +426,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
     } catch (e) {
         const err = e as Error;
         const msg = redactor.redact((err && err.message) || String(e)).replace(/\s*\n\s*/g, " ");
+        if (e instanceof PolicyLoadAggregateError && typeof flags === "object") return reportPolicyProblems(e, flags, io);
         if (e instanceof UsageError) {
             io.err(`error: ${msg}\nRun 'artifact ${cmd} --help' for usage.\n`);
             return 2;

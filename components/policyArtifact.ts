@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { formatPolicyProblems, PolicyLoadAggregateError } from "../lib/policies";
 import type { PreparedArtifact, PublishInputs, PublishResult } from "../lib/publish";
 
 /** One entry per policy in the resource's inputs, so `pulumi preview --diff` names each changed policy. */
@@ -38,6 +39,20 @@ export interface ArtifactState extends Omit<PublishInputs, "password"> {
     repository: string;
     revision: string;
     blobsUploaded?: number;
+}
+
+/**
+ * How the program reports a refused policy directory: the loader's grouped report (the formatter the
+ * CLI uses), naming the config key and the command that lists every problem. A `RunError`, so
+ * `pulumi preview` prints the report without a stack trace. Other errors pass through unchanged.
+ * @param configKey the full config key of the directory, e.g. `policy-stack:policiesPath`
+ */
+export function policyDirectoryError(e: unknown, configKey: string): unknown {
+    if (!(e instanceof PolicyLoadAggregateError)) return e;
+    const report = formatPolicyProblems(e.report, {
+        fullListHint: `Every problem, as JSON: npm run -s artifact -- build --path ${JSON.stringify(e.root)} --output json`,
+    });
+    return new pulumi.RunError(`${configKey}: ${report}`);
 }
 
 /**

@@ -1,6 +1,20 @@
 /** Policy loading, validation and normalisation. Pure: no Pulumi imports. */
 export * from "./types";
 export { PolicyLoadError, PolicyLoadAggregateError } from "./errors";
+export {
+    formatPolicyProblems,
+    groupProblems,
+    problemsJson,
+    suggestSourceignore,
+    suggestionsFor,
+    MAX_LINES_PER_GROUP,
+    PROBLEM_CAUSES,
+    type PolicyProblem,
+    type ProblemCause,
+    type ProblemReport,
+    type SourceignoreSuggestion,
+    type FormatOptions,
+} from "./problems";
 export { loadPolicyDir, comparePaths, comparePolicies, DEFAULT_MAX_FILE_SIZE, type LoadPolicyOptions } from "./loader";
 export {
     IgnoreMatcher,

@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { PolicyLoadError } from "./errors";
 import { digestOf } from "./normalise";
+import type { ProblemCause } from "./problems";
 import type { Enforcement, Policy, PolicyRule, RuleKind } from "./types";
 import { findLine, type YamlDocument } from "./yaml";
 
@@ -82,33 +83,25 @@ function esc(s: string): string {
     return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** Short description of what may ship, for messages (the full list is ALLOWED_KINDS). */
-function allowedKindsText(): string {
-    return "Kyverno policy kinds (kyverno.io ClusterPolicy/Policy/PolicyException/CleanupPolicy/ClusterCleanupPolicy, policies.kyverno.io ValidatingPolicy, MutatingPolicy, … ) and kustomization.yaml";
-}
-
 /**
- * Validates one parsed document and classifies it. Problems are appended to `errors`.
+ * Validates one parsed document and classifies it. Problems are appended to `errors`; the shared
+ * explanation and fix of each cause (e.g. "only Kyverno policy kinds ship") are in problems.ts.
  * @param file path relative to the policy dir, forward slashes
  */
 export function classifyDocument(doc: YamlDocument, file: string, errors: PolicyLoadError[]): ClassifiedDocument {
-    const err = (line: number, msg: string) => errors.push(new PolicyLoadError(file, line, msg));
+    const err = (line: number, msg: string, cause: ProblemCause = "invalid-policy") => errors.push(new PolicyLoadError(file, line, cause, msg));
     const base = path.posix.basename(file);
     const v = doc.value;
 
-    if (KUSTOMIZATION_FILES.includes(base)) return classifyKustomization(doc, file, err);
+    if (KUSTOMIZATION_FILES.includes(base)) return classifyKustomization(doc, file, (line, msg) => err(line, msg, "kustomization"));
 
     if (!isRecord(v)) {
-        err(doc.line, `document is ${describe(v)}, not a Kubernetes object; ${WHAT_TO_DO}`);
+        err(doc.line, `document is ${describe(v)}, not a Kubernetes object`, "not-an-object");
         return { type: "invalid" };
     }
     const { apiVersion, kind } = v;
     if (typeof apiVersion !== "string" || apiVersion === "" || typeof kind !== "string" || kind === "") {
-        err(
-            doc.line,
-            `document has no ${typeof apiVersion !== "string" || apiVersion === "" ? "apiVersion" : "kind"}; ` +
-                `every document must be a Kyverno policy with apiVersion and kind — fix it or ${WHAT_TO_DO}`,
-        );
+        err(doc.line, `document has no ${typeof apiVersion !== "string" || apiVersion === "" ? "apiVersion" : "kind"}`, "not-an-object");
         return { type: "invalid" };
     }
     const slash = apiVersion.indexOf("/");
@@ -117,19 +110,22 @@ export function classifyDocument(doc: YamlDocument, file: string, errors: Policy
     const kindLine = findLine(doc, new RegExp(`^kind:`));
 
     if (group === "kustomize.config.k8s.io" && kind === "Kustomization") {
-        err(kindLine, `a kustomize Kustomization must be in a file named kustomization.yaml; rename the file or ${WHAT_TO_DO}`);
+        err(kindLine, "a kustomize Kustomization must be in a file named kustomization.yaml", "misplaced-kustomization");
         return { type: "invalid" };
     }
     const spec = ALLOWED_KINDS[group]?.[kind];
     if (!spec) {
-        const sameKind = Object.entries(ALLOWED_KINDS).filter(([, ks]) => kind in ks).map(([g]) => g);
-        const hint = sameKind.length
-            ? ` (${kind} is served by ${sameKind.join(" and ")}, not ${group || "the core group"})`
-            : "";
-        err(
-            kindLine,
-            `${kind} (${apiVersion}) is not a Kyverno policy${hint}; only ${allowedKindsText()} ship in the artifact — ${WHAT_TO_DO}`,
-        );
+        const sameKind = Object.entries(ALLOWED_KINDS).filter(([, ks]) => kind in ks);
+        if (sameKind.length > 0) {
+            // A Kyverno kind under the wrong group is a policy with a typo, not a stray file.
+            err(
+                kindLine,
+                `${kind} (${apiVersion}) is not a Kyverno policy (${kind} is served by ${sameKind.map(([g]) => g).join(" and ")}, ` +
+                    `not ${group || "the core group"}); use apiVersion ${sameKind.flatMap(([g, ks]) => ks[kind].versions.map((x) => `${g}/${x}`)).join(" or ")}`,
+            );
+        } else {
+            err(kindLine, `${kind} (${apiVersion}) is not a Kyverno policy`, "not-a-policy");
+        }
         return { type: "invalid" };
     }
     if (!spec.versions.includes(version)) {
@@ -137,6 +133,12 @@ export function classifyDocument(doc: YamlDocument, file: string, errors: Policy
             findLine(doc, /^apiVersion:/),
             `${group}/${version} does not serve ${kind}; use apiVersion ${spec.versions.map((x) => `${group}/${x}`).join(" or ")}`,
         );
+        return { type: "invalid" };
+    }
+
+    if (v.spec === undefined && v.status !== undefined) {
+        const named = isRecord(v.metadata) && typeof v.metadata.name === "string" ? ` "${v.metadata.name}"` : "";
+        err(findLine(doc, /^status:/), `${kind}${named} has a status and no spec`, "test-assertion");
         return { type: "invalid" };
     }
 

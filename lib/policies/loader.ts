@@ -66,7 +66,8 @@ function isInside(root: string, p: string): boolean {
  * Loads, validates and indexes a policy directory.
  *
  * All problems are collected; if there is any, one {@link PolicyLoadAggregateError} is thrown whose
- * message lists each as `path:line: message` (and whose `errors` holds the {@link PolicyLoadError}s).
+ * message is the grouped report of lib/policies/problems.ts (and whose `errors` holds the
+ * {@link PolicyLoadError}s, each with its file, line and cause).
  *
  * @param dir the policy directory (absolute or relative to the process cwd)
  * @param opts limits and extra ignore patterns
@@ -79,6 +80,8 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
     const files: PolicyFile[] = [];
     const skipped: SkippedFile[] = [];
     const policies: Policy[] = [];
+    /** Files holding a valid policy, even when another document in them is refused. */
+    const policyFiles: string[] = [];
     const kustomizations: KustomizationDoc[] = [];
     const shippedDirs = new Set<string>();
     let entriesSeen = 0;
@@ -90,7 +93,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new PolicyLoadAggregateError(dir, [
-            new PolicyLoadError(".", undefined, `policy directory ${code === "ENOENT" ? "does not exist" : "is not a readable directory"} (${code}); pass the directory that holds the policy YAML files`),
+            new PolicyLoadError(".", undefined, "directory", `policy directory ${code === "ENOENT" ? "does not exist" : "is not a readable directory"} (${code}); pass the directory that holds the policy YAML files`),
         ]);
     }
 
@@ -101,21 +104,21 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
     const loadFile = async (rel: string, abs: string) => {
         const st = fsSync.statSync(abs);
         if (st.size > maxFileSize) {
-            errors.push(new PolicyLoadError(rel, undefined, `file is ${st.size} bytes, over the ${maxFileSize}-byte limit (maxFileSize); split it into smaller files or raise maxFileSize`));
+            errors.push(new PolicyLoadError(rel, undefined, "too-large", `file is ${st.size} bytes, over the ${maxFileSize}-byte limit (maxFileSize); split it into smaller files or raise maxFileSize`));
             return;
         }
         const buf = fsSync.readFileSync(abs);
         if (buf.length > maxFileSize) {
-            errors.push(new PolicyLoadError(rel, undefined, `file grew to ${buf.length} bytes while being read, over the ${maxFileSize}-byte limit; split it or raise maxFileSize`));
+            errors.push(new PolicyLoadError(rel, undefined, "too-large", `file grew to ${buf.length} bytes while being read, over the ${maxFileSize}-byte limit; split it or raise maxFileSize`));
             return;
         }
         const bad = findInvalidUtf8(buf);
         if (bad >= 0) {
-            errors.push(new PolicyLoadError(rel, lineOfByteOffset(buf, bad), `not valid UTF-8 (byte 0x${buf[bad].toString(16).padStart(2, "0")} at offset ${bad}); save the file as UTF-8`));
+            errors.push(new PolicyLoadError(rel, lineOfByteOffset(buf, bad), "not-utf8", `not valid UTF-8 (byte 0x${buf[bad].toString(16).padStart(2, "0")} at offset ${bad}); save the file as UTF-8`));
             return;
         }
         const { documents, problems } = parseYamlDocuments(buf.toString("utf8"), { maxExpandedNodes: opts.maxExpandedNodes });
-        for (const p of problems) errors.push(new PolicyLoadError(rel, p.line, p.message));
+        for (const p of problems) errors.push(new PolicyLoadError(rel, p.line, p.cause, p.detail));
         if (documents.length === 0 && problems.length === 0) {
             skipped.push({ path: rel, reason: "empty" });
             return;
@@ -128,8 +131,9 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
             else if (c.type === "kustomization") kustomizations.push(c.kustomization);
         }
         if (KUSTOMIZATION_FILES.includes(path.posix.basename(rel)) && documents.length > 1) {
-            errors.push(new PolicyLoadError(rel, documents[1].line, "a kustomization file must hold exactly one document; remove the extra documents"));
+            errors.push(new PolicyLoadError(rel, documents[1].line, "kustomization", "a kustomization file must hold exactly one document; remove the extra documents"));
         }
+        if (filePolicies.length > 0) policyFiles.push(rel);
         if (errors.length > before) return;
         policies.push(...filePolicies);
         files.push({ path: rel, absPath: abs, size: buf.length, sha256: `sha256:${createHash("sha256").update(buf).digest("hex")}` });
@@ -143,7 +147,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
             target = await fs.readlink(abs);
             const real = await fs.realpath(abs);
             if (!isInside(root, real)) {
-                errors.push(new PolicyLoadError(rel, undefined, `symlink points outside the policy directory (to "${target}"); copy the file into the directory or list the link in .sourceignore`));
+                errors.push(new PolicyLoadError(rel, undefined, "symlink", `symlink points outside the policy directory (to "${target}"); copy the file into the directory or list the link in .sourceignore`));
                 return undefined;
             }
             const st = await fs.stat(real);
@@ -151,7 +155,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
         } catch (e) {
             const code = (e as NodeJS.ErrnoException).code;
             const why = code === "ELOOP" ? "is part of a symlink loop" : code === "ENOENT" ? `is dangling (target "${target}" does not exist)` : `cannot be resolved (${code})`;
-            errors.push(new PolicyLoadError(rel, undefined, `symlink ${why}; fix or remove the link, or list it in .sourceignore`));
+            errors.push(new PolicyLoadError(rel, undefined, "symlink", `symlink ${why}; fix or remove the link, or list it in .sourceignore`));
             return undefined;
         }
     };
@@ -169,7 +173,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
         entries.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
         for (const ent of entries) {
             if (++entriesSeen > maxEntries) {
-                errors.push(new PolicyLoadError(relDir || ".", undefined, `more than ${maxEntries} entries in the policy directory; list large subtrees in .sourceignore or raise maxEntries`));
+                errors.push(new PolicyLoadError(relDir || ".", undefined, "directory", `more than ${maxEntries} entries in the policy directory; list large subtrees in .sourceignore or raise maxEntries`));
                 return;
             }
             const rel = relDir ? `${relDir}/${ent.name}` : ent.name;
@@ -203,7 +207,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
             if (isDir) {
                 const realDir = isLink ? realAbs : await fs.realpath(abs);
                 if (ancestors.has(realDir)) {
-                    errors.push(new PolicyLoadError(rel, undefined, "symlink loop: the link points to one of its own parent directories; remove the link or list it in .sourceignore"));
+                    errors.push(new PolicyLoadError(rel, undefined, "symlink", "symlink loop: the link points to one of its own parent directories; remove the link or list it in .sourceignore"));
                     continue;
                 }
                 await walk(realDir, rel, m, new Set([...ancestors, realDir]));
@@ -229,7 +233,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
         const k = policyKey(p);
         const prev = byKey.get(k);
         if (prev) {
-            errors.push(new PolicyLoadError(p.file, p.line, `duplicate ${p.kind} "${p.namespace ? p.namespace + "/" : ""}${p.name}": also defined in ${prev.file}:${prev.line}; rename one of them or delete the duplicate`));
+            errors.push(new PolicyLoadError(p.file, p.line, "duplicate-policy", `duplicate ${p.kind} "${p.namespace ? p.namespace + "/" : ""}${p.name}": also defined in ${prev.file}:${prev.line}`));
         } else {
             byKey.set(k, p);
         }
@@ -239,9 +243,9 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
 
     if (policies.length === 0 && errors.length === 0) {
         const counts = ["not-yaml", "ignored", "empty"].map((r) => `${skipped.filter((s) => s.reason === r).length} ${r}`).join(", ");
-        errors.push(new PolicyLoadError(".", undefined, `no Kyverno policies found (files skipped: ${counts}); add policy YAML files to the directory or point at the right directory`));
+        errors.push(new PolicyLoadError(".", undefined, "directory", `no Kyverno policies found (files skipped: ${counts}); add policy YAML files to the directory or point at the right directory`));
     }
-    if (errors.length > 0) throw new PolicyLoadAggregateError(dir, errors);
+    if (errors.length > 0) throw new PolicyLoadAggregateError(dir, errors, [...new Set(policyFiles)].sort(comparePaths));
 
     files.sort((a, b) => comparePaths(a.path, b.path));
     policies.sort(comparePolicies);
@@ -269,15 +273,15 @@ function checkKustomizations(
         for (const r of k.resources) {
             const target = path.posix.normalize(path.posix.join(kdir, r.value)).replace(/\/$/, "");
             if (target === ".." || target.startsWith("../") || path.posix.isAbsolute(r.value)) {
-                errors.push(new PolicyLoadError(k.file, r.line, `resources entry "${r.value}" points outside the policy directory; Flux only sees the artifact's content — move the resource inside or remove the entry`));
+                errors.push(new PolicyLoadError(k.file, r.line, "kustomization", `resources entry "${r.value}" points outside the policy directory; Flux only sees the artifact's content — move the resource inside or remove the entry`));
             } else if (shipped.has(target)) {
                 continue;
             } else if (target === "." || shippedDirs.has(target)) {
                 if (!kByDir.has(target)) {
-                    errors.push(new PolicyLoadError(k.file, r.line, `resources entry "${r.value}" is a directory without a kustomization.yaml; kustomize needs one there — add it or list the files instead`));
+                    errors.push(new PolicyLoadError(k.file, r.line, "kustomization", `resources entry "${r.value}" is a directory without a kustomization.yaml; kustomize needs one there — add it or list the files instead`));
                 }
             } else {
-                errors.push(new PolicyLoadError(k.file, r.line, `resources entry "${r.value}" is not in the artifact (missing, ignored, not YAML or invalid); fix the path or remove the entry`));
+                errors.push(new PolicyLoadError(k.file, r.line, "kustomization-resource", `resources entry "${r.value}" is not in the artifact (missing, ignored, not YAML or invalid)`));
             }
         }
     }
@@ -299,6 +303,6 @@ function checkKustomizations(
     for (const p of policies) {
         if (reached.has(p.file) || reported.has(p.file)) continue;
         reported.add(p.file);
-        errors.push(new PolicyLoadError(p.file, undefined, `not listed (directly or through a nested kustomization) in ${rootK.file} resources, so Flux would never apply it; add it to resources or move it out of the policy directory`));
+        errors.push(new PolicyLoadError(p.file, undefined, "not-in-kustomization", `not listed (directly or through a nested kustomization) in ${rootK.file} resources, so Flux would never apply it`));
     }
 }

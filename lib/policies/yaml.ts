@@ -46,7 +46,9 @@ export function findLine(doc: YamlDocument, re: RegExp, from?: number): number {
 export interface YamlProblem {
     /** 1-based line, when known. */
     line?: number;
-    message: string;
+    cause: "invalid-yaml" | "yaml-bomb";
+    /** What is wrong; the cause's fix is added by the caller (see lib/policies/problems.ts). */
+    detail: string;
 }
 
 /**
@@ -196,10 +198,7 @@ export function parseYamlDocuments(
         } catch (e) {
             if (e instanceof yaml.YAMLException) {
                 const at = e.mark ? chunk.startLine + e.mark.line + 1 : line;
-                problems.push({
-                    line: at,
-                    message: `invalid YAML: ${e.reason}; fix the syntax (check indentation, quoting and duplicate keys)`,
-                });
+                problems.push({ line: at, cause: "invalid-yaml", detail: `invalid YAML: ${e.reason}` });
                 continue;
             }
             throw e;
@@ -209,7 +208,8 @@ export function parseYamlDocuments(
         if (count > limit) {
             problems.push({
                 line,
-                message:
+                cause: "yaml-bomb",
+                detail:
                     `document expands to more than ${limit} YAML nodes through aliases (possible "YAML bomb"); ` +
                     `write the content out without anchors/aliases or raise maxExpandedNodes`,
             });

@@ -2,7 +2,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadPolicyDir, PolicyLoadAggregateError, PolicyLoadError } from "../../lib/policies";
+import { loadPolicyDir, PolicyLoadAggregateError, PolicyLoadError, PROBLEM_CAUSES } from "../../lib/policies";
 import { repoRoot } from "../support/paths";
 import { clusterPolicy, tempDir, writeTree } from "../fixtures/tree";
 
@@ -16,7 +16,14 @@ async function problems(dir: string, opts = {}): Promise<PolicyLoadAggregateErro
         assert.ok(e instanceof PolicyLoadAggregateError, String(e));
         for (const p of e.errors) {
             assert.ok(p instanceof PolicyLoadError);
-            assert.ok(e.message.includes(`  ${p.format()}`), "aggregate message lists every problem as path:line: message");
+            // Grouped report: each problem on its own line as path:line: detail, under its cause's
+            // heading, whose explanation and fix (when shared) complete the problem's message.
+            const where = p.format().slice(0, -p.message.length);
+            assert.ok(e.message.split("\n").includes(`  ${where}${p.detail}`), `aggregate message lists ${where}${p.detail} on its own line`);
+            const spec = PROBLEM_CAUSES[p.cause];
+            assert.ok(e.message.includes(`\n${spec.title} (`) && e.message.includes(`\n  why: ${spec.explanation}\n`), `heading and explanation of ${p.cause}`);
+            if (spec.fix) assert.ok(e.message.includes(`\n  what to do: ${spec.fix}\n`) && p.message.endsWith(spec.fix), `fix of ${p.cause}`);
+            else assert.equal(p.message, p.detail);
         }
         return e;
     }
