@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { buildArtifact } from "../../lib/artifact";
+import { writePolicyLibrary } from "../fixtures/library";
 import { repoRoot, samplePoliciesDir } from "../support/paths";
 import { assertSameTree, changedSampleCopy, tempDir } from "../support/registry-artifact";
 import { run, skopeoInspectRaw, startCountingProxy, startRegistry, type CountingProxy, type ExecResult, type RegistryHandle } from "../support/registry";
@@ -81,6 +82,36 @@ describe("artifact CLI", () => {
             assert.match(r.stderr, msg);
             if (args.length > 0) assert.match(r.stderr.split("\n")[0]!, /^error: /);
         }
+    });
+
+    it("a policy library with test fixtures beside the policies: grouped lines, --output json with every problem, no registry request", async () => {
+        const dir = path.join(tmp, "library");
+        const lib = writePolicyLibrary(dir);
+        proxy.reset();
+        const human = await cli(["push", "--path", dir, "--url", proxy.url("cli/library"), "--tag", "v1", ...fixed]);
+        assert.equal(human.code, 1, human.stderr);
+        assert.equal(human.stdout, "");
+        const lines = human.stderr.trimEnd().split("\n");
+        assert.match(lines[0]!, /^error: \d+ problems in policy directory .* \(\d+ files\):$/);
+        assert.ok(lines.length < 150 && Math.max(...lines.map((l) => l.length)) <= 300, `${lines.length} lines, no wall of text`);
+        assert.equal(lines.filter((l) => l.includes("only Kyverno policy kinds")).length, 1, "the explanation once");
+        assert.ok(lines.includes("  … and 284 more"), human.stderr);
+        const pasted = lines.slice(lines.findIndex((l) => l.startsWith("To leave them out")) + 2, lines.indexOf("", lines.length - 3));
+        assert.deepEqual(pasted, ["**/.chainsaw-test/", "**/.kyverno-test/", "artifacthub-pkg.yml", "*-assert.yaml"]);
+
+        const json = await cli(["build", "--path", dir, "--output", "json"]);
+        assert.equal(json.code, 1);
+        assert.match(json.stderr, /^error: \d+ problems in policy directory .*; the full list is the JSON on stdout\n$/);
+        const j = JSON.parse(json.stdout) as { problems: { file: string; line: number | null; cause: string; message: string }[]; suggestions: { pattern: string }[] };
+        assert.equal(j.problems.length, Number(/^error: (\d+)/.exec(lines[0]!)![1]));
+        assert.deepEqual(new Set(j.problems.map((x) => x.file)), new Set([...lib.nonPolicyFiles, ...lib.testKustomizations]));
+        assert.deepEqual(j.suggestions.map((x) => x.pattern), pasted);
+        assert.equal(proxy.stats.requests, 0, "nothing reaches the registry");
+
+        fs.writeFileSync(path.join(dir, ".sourceignore"), pasted.join("\n") + "\n");
+        const ok = await cli(["build", "--path", dir, "--output", "json"]);
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.equal(JSON.parse(ok.stdout).policies, lib.policyNames.length);
     });
 
     it("build --output json prints the digests buildArtifact computes", async () => {

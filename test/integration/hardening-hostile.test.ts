@@ -108,9 +108,9 @@ describe("hardening: hostile and broken input", () => {
         return dir;
     };
     const treeCases: TreeCase[] = [
-        { name: "invalid YAML (error with file:line)", tree: "invalid-yaml", message: /broken\.yaml:8: invalid YAML: bad indentation of a sequence entry; fix the syntax/ },
+        { name: "invalid YAML (error with file:line)", tree: "invalid-yaml", message: /^  what to do: fix the syntax .*\n  broken\.yaml:8: invalid YAML: bad indentation of a sequence entry$/m },
         { name: "duplicate mapping key", tree: "duplicate-keys", message: /dup\.yaml:7: invalid YAML: duplicated mapping key/ },
-        { name: "non-Kyverno kind (ConfigMap)", tree: "non-kyverno-kind", message: /configmap\.yaml:2: ConfigMap \(v1\) is not a Kyverno policy.*\.sourceignore/ },
+        { name: "non-Kyverno kind (ConfigMap)", tree: "non-kyverno-kind", message: /^  what to do: .*\.sourceignore\n  configmap\.yaml:2: ConfigMap \(v1\) is not a Kyverno policy$/m },
         { name: "Secret slipped into policies/", tree: "secret-in-policies", message: /registry-secret\.yaml:2: Secret \(v1\) is not a Kyverno policy/ },
         { name: "workload in a policy file's 2nd document", tree: "workload-in-policies", message: /policies\.yaml:21: Deployment \(apps\/v1\) is not a Kyverno policy/ },
         { name: "duplicate policy names", tree: "duplicate-names", message: /team-b\/require-app-label\.yaml:2: duplicate ClusterPolicy "require-app-label": also defined in require-app-label\.yaml:1/ },
@@ -124,7 +124,7 @@ describe("hardening: hostile and broken input", () => {
                 fs.symlinkSync(path.join(tmp, "outside.yaml"), path.join(d, "outside.yaml"));
                 fs.symlinkSync("/etc/passwd", path.join(d, "passwd.yaml"));
             }),
-            message: /outside\.yaml: symlink points outside the policy directory.*passwd\.yaml: symlink points outside the policy directory \(to "\/etc\/passwd"\)/,
+            message: /^  outside\.yaml: symlink points outside the policy directory.*\n  passwd\.yaml: symlink points outside the policy directory \(to "\/etc\/passwd"\)/m,
         },
         {
             name: "symlink loop",
@@ -135,7 +135,7 @@ describe("hardening: hostile and broken input", () => {
                 fs.symlinkSync("b.yaml", path.join(d, "a.yaml"));
                 fs.symlinkSync("a.yaml", path.join(d, "b.yaml"));
             }),
-            message: /a\.yaml: symlink is part of a symlink loop.*b\.yaml: symlink is part of a symlink loop.*sub\/up: symlink loop: the link points to one of its own parent directories/,
+            message: /^  a\.yaml: symlink is part of a symlink loop.*\n  b\.yaml: symlink is part of a symlink loop.*\n  sub\/up: symlink loop: the link points to one of its own parent directories/m,
         },
         {
             name: "dangling symlink",
@@ -171,18 +171,20 @@ describe("hardening: hostile and broken input", () => {
             const r = await cli(["push", "--path", dir, "--url", proxy.url("hostile/policies"), "--tag", "1.0.0", ...FIXED]);
             assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
             assert.equal(r.stdout, "", "nothing on stdout (no 'pushing' line before validation)");
+            // The grouped report: a summary line, then one line per problem (under its cause).
             const lines = r.stderr.trim().split("\n");
-            assert.equal(lines.length, 1, `one error line: ${r.stderr}`);
-            assert.match(lines[0]!, /^error: \d+ problems? in policy directory /);
-            assert.match(lines[0]!, c.message);
+            const count = Number(/^error: (\d+) problems? in policy directory /.exec(lines[0]!)?.[1]);
+            const problemLines = lines.filter((l) => /^  [^ ]/.test(l) && !/^  (why|what to do): /.test(l));
+            assert.equal(problemLines.length, count, `one line per problem: ${r.stderr}`);
+            assert.match(r.stderr, c.message);
             assert.equal(proxy.entries.length, 0, `registry requests: ${proxy.entries.map((e) => `${e.method} ${e.path}`).join(", ")}`);
             assert.deepEqual(r.leftovers, [], "the CLI left temp files behind");
             // The program's entry point refuses the same tree before any resource exists.
             await assert.rejects(prepareArtifact(dir), (e: Error) => {
-                assert.match(e.message.replace(/\n\s*/g, " "), c.message);
+                assert.match(e.message, c.message);
                 return true;
             });
-            record(c.name, typeof c.tree === "string" ? `fixtures/hostile/${c.tree}/` : "generated tree", "CLI push + prepareArtifact", "exit 1", lines[0]!.replace(/^error: /, ""), `0 (0 requests)`);
+            record(c.name, typeof c.tree === "string" ? `fixtures/hostile/${c.tree}/` : "generated tree", "CLI push + prepareArtifact", "exit 1", problemLines.join("; "), `0 (0 requests)`);
         });
     }
 
