@@ -8,7 +8,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { fluxInstallYaml, kyvernoChartDir, repoRoot } from "../test/support/paths";
+import { repoRoot } from "../test/support/paths";
+import { resolveE2eFixtures } from "../test/support/fixtures-resolver";
 import { locateToolChain } from "../test/support/e2e-tools";
 import { E2eWorkspace, tail, type RunResult } from "../test/support/e2e-env";
 import { deleteAllClusters } from "../test/support/e2e-cluster";
@@ -59,6 +60,12 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
             total_ms: Date.now() - started,
         };
     }
+    let fixtures;
+    try {
+        fixtures = await resolveE2eFixtures();
+    } catch (e) {
+        return { noop_preview_ratio: null, reason: `end-to-end fixtures unavailable: ${(e as Error).message}`, total_ms: Date.now() - started };
+    }
     const ws = new E2eWorkspace(tools);
     let registry: RegistryHandle | undefined;
     let flux: FluxControllers | undefined;
@@ -79,8 +86,9 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
         await set("registryPassword", registry.password!, true);
         await set("registryCaFile", registry.caFile!);
         await set("registryInsecure", "false");
-        await set("fluxInstallManifest", fluxInstallYaml);
-        await set("kyvernoChart", kyvernoChartDir);
+        await set("fluxInstallManifest", fixtures.flux.path);
+        await set("kyvernoChart", fixtures.kyverno.dir);
+        await set("kyvernoChartVersion", fixtures.kyverno.version);
         await set("policiesPath", policiesDir);
         await set("reconcileTimeout", "180s");
 

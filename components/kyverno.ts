@@ -5,7 +5,7 @@ import { detachedOrphanReaperScript } from "../lib/kyverno";
 import { kubectlEnvironment } from "./kubectlEnvironment";
 
 export interface KyvernoArgs {
-    /** Chart version (a local chart's Chart.yaml decides its own). Defaults to `3.4.5`. */
+    /** Chart version (a local chart's Chart.yaml decides its own). Defaults to `3.9.1`. */
     chartVersion?: pulumi.Input<string>;
     /** Chart name in `repository`, or the path of a local chart directory. Defaults to `kyverno`. */
     chart?: pulumi.Input<string>;
@@ -42,7 +42,7 @@ export class Kyverno extends pulumi.ComponentResource {
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: "kyverno",
             chart: args.chart ?? "kyverno",
-            version: args.chartVersion ?? "3.4.5",
+            version: args.chartVersion ?? "3.9.1",
             repositoryOpts: repository === undefined ? undefined : { repo: repository },
             namespace: args.namespace ?? "kyverno",
             createNamespace: true,

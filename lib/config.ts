@@ -125,7 +125,7 @@ export const DEFAULTS = {
     fluxInterval: "1m",
     reconcileTimeout: "5m",
     sourceName: "kyverno-policies",
-    kyvernoChartVersion: "3.4.5",
+    kyvernoChartVersion: "3.9.1",
     kyvernoRepository: "https://kyverno.github.io/kyverno/",
     kyvernoNamespace: "kyverno",
 } as const;
@@ -403,7 +403,7 @@ export function parseStackConfig(raw: Record<string, string | undefined>, ctx: P
 
     // Kyverno.
     const kyvernoChartVersion = str("kyvernoChartVersion") ?? DEFAULTS.kyvernoChartVersion;
-    if (!semver.valid(kyvernoChartVersion)) bad("kyvernoChartVersion", kyvernoChartVersion, "must be a chart version such as 3.4.5");
+    if (!semver.valid(kyvernoChartVersion)) bad("kyvernoChartVersion", kyvernoChartVersion, "must be a chart version such as 3.9.1");
     const chartRaw = str("kyvernoChart");
     const repositoryRaw = str("kyvernoRepository");
     let kyverno: StackConfig["kyverno"];

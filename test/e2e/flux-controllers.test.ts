@@ -31,13 +31,13 @@ import { startFluxControllers, writeCaBundle, type FluxControllers } from "../su
 import { exec, readyCondition, startKwokCluster, waitFor, type KwokCluster, type Kubectl } from "../support/flux-kube";
 import { renderPolicySources, type RenderedPolicySource } from "../support/flux-render";
 import { ensureTools } from "../support/flux-tools";
-import { fixturesDir, fluxInstallYaml, repoRoot, samplePoliciesDir } from "../support/paths";
+import { chartCrd, resolveE2eFixtures } from "../support/fixtures-resolver";
+import { repoRoot, samplePoliciesDir } from "../support/paths";
 import { startRegistry, type RegistryHandle } from "../support/registry";
 
 const NS = "flux-system";
 const TAG = "1.0.0";
 const REPO = "policies";
-const kyvernoPoliciesCrd = path.join(fixturesDir, "kyverno", "crds", "kyverno.io_clusterpolicies.yaml");
 const FLUX_CONFIG_MEDIA_TYPE = "application/vnd.cncf.flux.config.v1+json";
 const FLUX_CONTENT_MEDIA_TYPE = "application/vnd.cncf.flux.content.v1.tar+gzip";
 
@@ -65,7 +65,13 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
     const get = (kind: string, name: string) => () => kubectl.get(kind, name, NS);
 
     before(async () => {
+        // Flux's install.yaml and the Kyverno chart (for its ClusterPolicy CRD) first: a missing
+        // fixture fails here, before any tool is built or process started.
+        const fixtures = await resolveE2eFixtures();
         work = fs.mkdtempSync(path.join(os.tmpdir(), "flux-controllers-"));
+        const kyvernoPoliciesCrd = path.join(work, "kyverno.io_clusterpolicies.json");
+        fs.writeFileSync(kyvernoPoliciesCrd, JSON.stringify(chartCrd(fixtures.kyverno.dir, "kyverno.io", "kyverno.io_clusterpolicies.yaml")));
+        findings.fixtures = { fluxInstall: fixtures.flux.source, kyvernoChart: `${fixtures.kyverno.version} from ${fixtures.kyverno.source}` };
         tools = await ensureTools(["source-controller", "kustomize-controller", "flux", "oras", "kwokctl", "kubectl"]);
         let start = Date.now();
         registry = await startRegistry({ mode: "basic-tls", username: user, password });
@@ -75,7 +81,7 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         findings.kwokClusterCreateSeconds = since(start);
 
         start = Date.now();
-        await kubectl.ok(["apply", "--server-side", "--force-conflicts", "-f", fluxInstallYaml], { timeoutMs: 180_000 });
+        await kubectl.ok(["apply", "--server-side", "--force-conflicts", "-f", fixtures.flux.path], { timeoutMs: 180_000 });
         // ~1.4 MB: too big for client-side apply's last-applied annotation.
         await kubectl.ok(["apply", "--server-side", "--force-conflicts", "-f", kyvernoPoliciesCrd], { timeoutMs: 180_000 });
         // Not `kubectl wait --for=condition=Established`: it fails at once ("<nil> is of the type

@@ -590,3 +590,27 @@ export async function resolveKyvernoChart(options: Partial<ResolverIo> = {}): Pr
         `or give this machine Go and the Go module proxy (GOPROXY) once (the chart is then cached in ${entry}).`,
     ]));
 }
+
+// ---------------------------------------------------------------- for the suites
+
+/**
+ * Both fixtures, resolved once at the start of a suite: when either is missing this throws before
+ * anything starts, with the message of each that failed.
+ */
+export async function resolveE2eFixtures(options: Partial<ResolverIo> = {}): Promise<{ flux: ResolvedFluxInstall; kyverno: ResolvedKyvernoChart }> {
+    const io = withDefaults(options);
+    const [flux, kyverno] = await Promise.allSettled([resolveFluxInstall(io), resolveKyvernoChart(io)]);
+    const failed = [flux, kyverno].filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed.length > 0) throw new FixtureUnavailableError(failed.map((r) => errorText(r.reason)).join("\n\n"));
+    return { flux: (flux as PromiseFulfilledResult<ResolvedFluxInstall>).value, kyverno: (kyverno as PromiseFulfilledResult<ResolvedKyvernoChart>).value };
+}
+
+/**
+ * A CRD of the chart's crds subchart as a plain object (see crdFromChartTemplate), e.g.
+ * `chartCrd(chart.dir, "kyverno.io", "kyverno.io_clusterpolicies.yaml")`: the Flux controller
+ * test installs Kyverno's CRDs without Kyverno.
+ */
+export function chartCrd(chartDir: string, group: string, file: string): Record<string, any> {
+    const template = path.join(chartDir, "charts", "crds", "templates", group, file);
+    return crdFromChartTemplate(fs.readFileSync(template, "utf8"), template);
+}

@@ -64,7 +64,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
         case "command:local:Command":
             return { ...args.inputs, stdout: args.name.endsWith("-kind") ? FAKE_KUBECONFIG : "", stderr: "" };
         case "kubernetes:helm.sh/v3:Release":
-            return { ...args.inputs, status: { version: args.inputs.version, appVersion: "v1.14.5", namespace: args.inputs.namespace, status: "deployed" } };
+            return { ...args.inputs, status: { version: args.inputs.version, appVersion: "v1.19.1", namespace: args.inputs.namespace, status: "deployed" } };
         case "kubernetes:yaml/v2:ConfigFile":
             return { ...args.inputs, resources: [] };
         default:

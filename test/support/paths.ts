@@ -17,8 +17,3 @@ export const repoRoot = (() => {
  * Kyverno come from test/support/fixtures-resolver.ts).
  */
 export const samplePoliciesDir = path.join(repoRoot, "test", "fixtures", "policies-sample");
-
-/** Until the end-to-end tests use test/support/fixtures-resolver.ts: the shared fixtures beside the checkout. */
-export const fixturesDir = process.env.POLICY_STACK_FIXTURES ?? path.resolve(repoRoot, "..", "shared", "fixtures");
-export const fluxInstallYaml = path.join(fixturesDir, "flux", "install.yaml");
-export const kyvernoChartDir = path.join(fixturesDir, "kyverno", "chart");

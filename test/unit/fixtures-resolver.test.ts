@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 
 import {
+    chartCrd,
     crdFromChartTemplate,
     enabledByDefault,
     FixtureUnavailableError,
@@ -12,6 +13,7 @@ import {
     pinsFrom,
     planOfflineDependencies,
     requiredModuleVersion,
+    resolveE2eFixtures,
     resolveFluxInstall,
     resolveKyvernoChart,
     sha256Hex,
@@ -440,5 +442,31 @@ describe("resolveKyvernoChart", () => {
 
     test("a module the proxy does not serve: go's own error is quoted", async () => {
         await assert.rejects(resolveKyvernoChart({ ...s.io, go: fakeGo({}) }), /go mod download -json github\.com\/kyverno\/kyverno@v1\.19\.1\): github\.com\/kyverno\/kyverno@v1\.19\.1: unknown revision/);
+    });
+});
+
+describe("resolveE2eFixtures and chartCrd", () => {
+    let s: Sandbox;
+    afterEach(() => s.cleanup());
+
+    test("both resolved together; when both fail, both messages, before anything starts", async () => {
+        s = sandbox();
+        writeTree(s.shared, {
+            "flux/install.yaml": FLUX,
+            "kyverno/chart/Chart.yaml": "apiVersion: v2\nname: kyverno\nversion: 3.9.1\nappVersion: v1.19.1\n",
+            "kyverno/chart/charts/crds/templates/kyverno.io/kyverno.io_clusterpolicies.yaml":
+                "{{- if true }}\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: clusterpolicies.kyverno.io\n{{- end }}\n",
+        });
+        const { flux, kyverno } = await resolveE2eFixtures(s.io);
+        assert.equal(flux.source, "../shared/fixtures");
+        assert.equal(kyverno.version, "3.9.1");
+        assert.equal(chartCrd(kyverno.dir, "kyverno.io", "kyverno.io_clusterpolicies.yaml").metadata.name, "clusterpolicies.kyverno.io");
+
+        fs.rmSync(path.join(s.tmp, "root", "shared"), { recursive: true });
+        await assert.rejects(resolveE2eFixtures(s.io), (e: Error) => {
+            assert.ok(e instanceof FixtureUnavailableError);
+            assert.match(e.message, /^The end-to-end tests need Flux's install manifest v2\.9\.4 [^]*\n\nThe end-to-end tests need the Kyverno Helm chart 3\.9\.1 /);
+            return true;
+        });
     });
 });

@@ -191,7 +191,7 @@ describe("dev stack: artifact, Flux, Kyverno inputs", () => {
         assert.equal(run.find("kubernetes:yaml/v2:ConfigFile").inputs.file, "https://github.com/fluxcd/flux2/releases/download/v2.9.4/install.yaml");
         const release = run.find("kubernetes:helm.sh/v3:Release");
         assert.equal(release.inputs.chart, "kyverno");
-        assert.equal(release.inputs.version, "3.4.5");
+        assert.equal(release.inputs.version, "3.9.1");
         assert.deepEqual(release.inputs.repositoryOpts, { repo: "https://kyverno.github.io/kyverno/" });
         assert.equal(release.inputs.namespace, "kyverno");
         assert.equal(release.inputs.skipAwait, false);
@@ -213,7 +213,7 @@ describe("dev stack: outputs", () => {
         assert.match(await valueOf<string>(o.artifactDigest), /^sha256:/);
         assert.equal(await valueOf(o.artifactRevision), `1.0.0@${await valueOf(o.artifactDigest)}`);
         assert.equal(await valueOf(o.fluxVersion), "v2.9.4");
-        assert.equal(await valueOf(o.kyvernoChartVersion), "3.4.5");
+        assert.equal(await valueOf(o.kyvernoChartVersion), "3.9.1");
         assert.deepEqual(await valueOf(o.kustomization), { name: "kyverno-policies", namespace: "flux-system" });
         assert.deepEqual(await valueOf(o.ociRepository), { name: "kyverno-policies", namespace: "flux-system" });
         const policies = await valueOf<any[]>(o.policies);
