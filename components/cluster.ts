@@ -52,6 +52,7 @@ export class Cluster extends pulumi.ComponentResource {
                 delete: commands.delete,
                 stdin: pulumi.output(args.nodeImage ?? "kindest/node:v1.34.0").apply((nodeImage) =>
                     renderKindConfig({ nodeImage, localRegistry: args.localRegistry ?? false })),
+                // stdout is the kubeconfig (credentials): only kind's progress on stderr is logged.
                 logging: "stderr",
             }, { parent: this, additionalSecretOutputs: ["stdout"] });
             this.kubeconfig = pulumi.secret(this.kindCluster.stdout);

@@ -553,6 +553,8 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.notEqual(r.code, 0, "pulumi up fails instead of hanging");
         assert.match(authFailure, new RegExp(`Flux did not apply ${AUTH_TAG.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64} within 30s`));
         assert.match(authFailure, /ocirepositories\/flux-system\/kyverno-policies: Ready=False \(\w+\): .*(UNAUTHORIZED|authentication required)/);
+        // In pulumi-command's words: the exit status, the script (Go-quoted, on one line), then what it printed.
+        assert.match(authFailure, /exit status 1: running "[^\n]*":\n\s*Flux did not apply /);
         // Put the right secret back (as Pulumi wrote it) and let the stack converge again.
         const restore = JSON.stringify({ data: saved.data });
         await kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", restore]);
@@ -582,9 +584,11 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             return /^\$ \S*pulumi /.test(command) && !/--show-secrets| config set /.test(command);
         });
         assert.ok(pulumiLogs.length >= 15, `scanned ${pulumiLogs.length} pulumi logs`);
+        // The kind command's stdout is the kubeconfig: its credentials must not be logged either.
+        const kubeconfigCredentials = [...fs.readFileSync(kubeconfigFile, "utf8").matchAll(/^\s*(?:client-key-data|token):\s*(\S+)\s*$/gm)].map((m) => m[1]);
         assertNoSecrets(
             { texts: { "pulumi stack export": exported, "pulumi preview --diff --json": events, "pulumi preview --diff": preview.stdout + preview.stderr, "wrong-password up": authFailure }, paths: pulumiLogs },
-            { username: registry.username, password: registry.password!, dockerConfigJson: [secretJson] },
+            { username: registry.username, password: registry.password!, dockerConfigJson: [secretJson], extra: kubeconfigCredentials },
         );
         assert.ok(exported.includes('"ciphertext"'), "the export holds the secrets encrypted");
     });

@@ -3,110 +3,122 @@
  *
  * Why it exists: the Go module proxy these machines reach does not serve
  * github.com/pulumi/pulumi-command/provider at any version, so the real provider cannot be built
- * here. This plugin implements `command:local:Command` as pulumi-command 1.x documents it — the
- * part the program uses — so that the program's own Cluster component runs unchanged through the
- * real engine: `create` runs at create, `update` (or `create` again) on changes, `delete` at
- * destroy; changes to `triggers` replace; `stdin`, `environment`, `dir`, `interpreter`; outputs
- * are the inputs plus `stdout`/`stderr` with the trailing newline trimmed; the previous outputs
- * reach update/delete as PULUMI_COMMAND_STDOUT/PULUMI_COMMAND_STDERR. Users of the program get the
- * real provider, which Pulumi installs itself. Anything else (remote commands, assets) is refused.
+ * here. This plugin serves `command:local:Command` as pulumi-command 1.2.1 behaves (the logic is in
+ * command-local.ts) so that the program's components run unchanged through the real engine. Users
+ * of the program get the real provider, which Pulumi installs itself.
+ *
+ * It is its own gRPC server rather than `pulumi.provider.main`, because the SDK's server neither
+ * tells the engine it previews nor passes the preview flag on, and it logs through the engine's Log
+ * call (ephemeral info messages of the resource, as pulumi-go-provider's `InfoStatus`), not through
+ * the plugin's stderr (which the engine shows as the stack's own diagnostics).
  */
-import { spawn } from "node:child_process";
-import * as pulumi from "@pulumi/pulumi";
+import { createRequire } from "node:module";
+import * as crypto from "node:crypto";
+import * as engrpc from "@pulumi/pulumi/proto/engine_grpc_pb";
+import * as engproto from "@pulumi/pulumi/proto/engine_pb";
+import * as plugproto from "@pulumi/pulumi/proto/plugin_pb";
+import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
+import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+import type { sendUnaryData, ServerUnaryCall } from "@grpc/grpc-js";
+import {
+    checkFailures, createOutputs, diffInputs, inputsOf, plain, previousOutputs, runCommand, updatePreviewOutputs,
+    type CommandInputs, type CommandOutputs, type Props,
+} from "./command-local";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const TOKEN = "command:local:Command";
-/** Properties that replace the resource when they change (pulumi-command: `triggers`). */
-const REPLACE_ON_CHANGE = ["triggers"];
+// The SDK's own gRPC and protobuf runtime (the instances its generated stubs use).
+const sdkRequire = createRequire(require.resolve("@pulumi/pulumi"));
+const grpc = sdkRequire("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
+const structproto = sdkRequire("google-protobuf/google/protobuf/struct_pb") as typeof import("google-protobuf/google/protobuf/struct_pb");
+const emptyproto = sdkRequire("google-protobuf/google/protobuf/empty_pb") as typeof import("google-protobuf/google/protobuf/empty_pb");
 
-/** Removes the SDK's secret wrappers, so commands see plain values. */
-function plain(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map(plain);
-    if (value !== null && typeof value === "object") {
-        const record = value as Record<string, unknown>;
-        if (SECRET_SIG in record) return plain(record.value);
-        return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, plain(v)]));
-    }
-    return value;
+const VERSION = "1.2.1";
+
+type Struct = InstanceType<typeof structproto.Struct>;
+const props = (s: Struct | undefined): Props => (s?.toJavaScript() ?? {}) as Props;
+const struct = (p: Props): Struct => structproto.Struct.fromJavaScript(p as Parameters<typeof structproto.Struct.fromJavaScript>[0]);
+
+/** The engine's address: the first argument that is not one of the flags the engine adds. */
+function engineAddress(args: string[]): string | undefined {
+    const rest = args.filter((a, i) => a !== "--logtostderr" && !a.startsWith("-v=") && a !== "--tracing" && args[i - 1] !== "--tracing");
+    return rest[0];
 }
 
-/** The resource's own type: the URN's type segment is `<parent types>$<type>`. */
-function typeOf(urn: string): string {
-    return (urn.split("::")[2] ?? "").split("$").pop() ?? "";
+/** Runs a command, sending each logged line to the engine as an ephemeral info message of `urn`. */
+function makeRunner(engine: engrpc.EngineClient | undefined) {
+    return async (urn: string, command: string, inputs: CommandInputs, previous?: CommandOutputs): Promise<CommandOutputs> => {
+        let delivered = Promise.resolve();
+        const log = (line: string) => {
+            if (!engine) return;
+            const req = new engproto.LogRequest().setSeverity(engproto.LogSeverity.INFO).setMessage(line).setUrn(urn).setEphemeral(true);
+            delivered = delivered.then(() => new Promise<void>((resolve) => engine.log(req, () => resolve())));
+        };
+        try {
+            return await runCommand(command, inputs, log, previous);
+        } finally {
+            await delivered; // as pulumi-command: the logs are out before the operation ends
+        }
+    };
 }
 
-interface CommandInputs {
-    create?: string;
-    update?: string;
-    delete?: string;
-    stdin?: string;
-    dir?: string;
-    environment?: Record<string, string>;
-    interpreter?: string[];
-    triggers?: unknown[];
+/** pulumi-go-provider's `resource.NewUniqueHex(name, 8, 0)`. */
+function newId(urn: string): string {
+    return urn.split("::").pop() + crypto.randomBytes(4).toString("hex");
 }
 
-function run(script: string, inputs: CommandInputs, previous?: { stdout?: string; stderr?: string }): Promise<{ stdout: string; stderr: string }> {
-    const [shell, ...args] = inputs.interpreter ?? ["/bin/sh", "-c"];
-    const env: NodeJS.ProcessEnv = { ...process.env, ...(inputs.environment ?? {}) };
-    if (previous) {
-        env.PULUMI_COMMAND_STDOUT = previous.stdout ?? "";
-        env.PULUMI_COMMAND_STDERR = previous.stderr ?? "";
-    }
-    return new Promise((resolve, reject) => {
-        const child = spawn(shell, [...args, script], { cwd: inputs.dir ?? process.cwd(), env, stdio: ["pipe", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-        child.stderr.on("data", (c: Buffer) => {
-            stderr += c.toString("utf8");
-            process.stderr.write(c);
-        });
-        child.on("error", reject);
-        child.on("close", (code) => {
-            const trim = (s: string) => s.replace(/\r?\n$/, "");
-            if (code === 0) resolve({ stdout: trim(stdout), stderr: trim(stderr) });
-            else reject(new Error(`exit status ${code}: running ${JSON.stringify(script.split("\n")[0])}…:\nstdout: ${trim(stdout)}\nstderr: ${trim(stderr)}`));
-        });
-        child.stdin.end(inputs.stdin ?? "");
+function unary<Req, Res>(handler: (req: Req) => Promise<Res>) {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+        handler(call.request).then((res) => callback(null, res), (e: Error) => callback({ code: grpc.status.UNKNOWN, details: e.message }));
+    };
+}
+
+async function main(): Promise<void> {
+    const address = engineAddress(process.argv.slice(2));
+    const run = makeRunner(address ? new engrpc.EngineClient(address, grpc.credentials.createInsecure()) : undefined);
+    const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 }); // as the SDK's
+    server.addService(provrpc.ResourceProviderService, {
+        getPluginInfo: unary(async () => new plugproto.PluginInfo().setVersion(VERSION)),
+        configure: unary(async () => new provproto.ConfigureResponse().setAcceptsecrets(true).setSupportspreview(true)),
+        check: unary(async (req: provproto.CheckRequest) => {
+            const failures = checkFailures(req.getUrn(), props(req.getNews())).map((f) => new provproto.CheckFailure().setProperty(f.property).setReason(f.reason));
+            return new provproto.CheckResponse().setInputs(req.getNews()).setFailuresList(failures);
+        }),
+        diff: unary(async (req: provproto.DiffRequest) => {
+            const { diffs, replaces } = diffInputs(req.hasOldInputs() ? props(req.getOldInputs()) : inputsOf(props(req.getOlds())), props(req.getNews()));
+            const changes = diffs.length > 0 ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE;
+            return new provproto.DiffResponse().setChanges(changes).setDiffsList(diffs).setReplacesList(replaces);
+        }),
+        create: unary(async (req: provproto.CreateRequest) => {
+            const inputs = props(req.getProperties());
+            const i = plain(inputs) as CommandInputs;
+            const result = req.getPreview() ? "preview" : i.create ? await run(req.getUrn(), i.create, i) : { stdout: "", stderr: "" };
+            return new provproto.CreateResponse().setId(newId(req.getUrn())).setProperties(struct(createOutputs(inputs, result)));
+        }),
+        update: unary(async (req: provproto.UpdateRequest) => {
+            const olds = props(req.getOlds());
+            const news = props(req.getNews());
+            if (req.getPreview()) return new provproto.UpdateResponse().setProperties(struct(updatePreviewOutputs(olds, news)));
+            const i = plain(news) as CommandInputs;
+            const command = i.update ?? i.create;
+            const previous = previousOutputs(olds);
+            const result = command ? await run(req.getUrn(), command, i, previous) : previous;
+            return new provproto.UpdateResponse().setProperties(struct({ ...news, ...result }));
+        }),
+        delete: unary(async (req: provproto.DeleteRequest) => {
+            const state = props(req.getProperties());
+            const p = plain(state) as CommandInputs;
+            if (p.delete) await run(req.getUrn(), p.delete, p, previousOutputs(state));
+            return new emptyproto.Empty();
+        }),
+        read: unary(async (req: provproto.ReadRequest) =>
+            new provproto.ReadResponse().setId(req.getId()).setProperties(req.getProperties()).setInputs(req.getInputs())),
+        cancel: unary(async () => new emptyproto.Empty()),
     });
+    const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    console.log(String(port)); // the engine reads the port from the first line
 }
 
-const provider: pulumi.provider.Provider = {
-    version: "1.2.1",
-    async check(urn, _olds, news) {
-        if (typeOf(urn) !== TOKEN) return { inputs: news, failures: [{ property: "", reason: `this stand-in implements only ${TOKEN}, not ${typeOf(urn)}` }] };
-        const failures = ["assetPaths", "archivePaths"].filter((k) => news[k] !== undefined).map((k) => ({ property: k, reason: "not supported by the stand-in" }));
-        return { inputs: news, failures };
-    },
-    async diff(_id, _urn, olds, news) {
-        const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => k !== "stdout" && k !== "stderr"));
-        const changed = [...keys].filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]) || JSON.stringify(news[k] ?? null).includes(UNKNOWN));
-        return { changes: changed.length > 0, replaces: changed.filter((k) => REPLACE_ON_CHANGE.includes(k)), deleteBeforeReplace: false };
-    },
-    async create(_urn, inputs) {
-        const i = plain(inputs) as CommandInputs;
-        const out = i.create ? await run(i.create, i) : { stdout: "", stderr: "" };
-        return { id: `command-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, outs: { ...inputs, ...out } };
-    },
-    async update(_id, _urn, olds, news) {
-        const i = plain(news) as CommandInputs;
-        const previous = plain(olds) as { stdout?: string; stderr?: string };
-        const script = i.update ?? i.create;
-        const out = script ? await run(script, i, previous) : { stdout: previous.stdout ?? "", stderr: previous.stderr ?? "" };
-        return { outs: { ...news, ...out } };
-    },
-    async delete(_id, _urn, props) {
-        const p = plain(props) as CommandInputs & { stdout?: string; stderr?: string };
-        if (p.delete) await run(p.delete, p, p);
-    },
-    async read(id, _urn, props) {
-        return { id, props };
-    },
-};
-
-pulumi.provider.main(provider, process.argv.slice(2)).catch((e: Error) => {
+main().catch((e: Error) => {
     console.error(e.stack ?? String(e));
     process.exit(1);
 });
