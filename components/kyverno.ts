@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
-import { detachedOrphanReaperScript } from "../lib/kyverno";
+import { detachedOrphanReaperScript, webhookCleanupScript } from "../lib/kyverno";
 import { kubectlEnvironment } from "./kubectlEnvironment";
 
 export interface KyvernoArgs {
@@ -25,8 +25,10 @@ export interface KyvernoArgs {
 
 /**
  * Kyverno from its Helm chart as a `helm.v3.Release`, so the chart's own hooks run (its pre-delete
- * hook removes the webhook configurations that would otherwise block the API server once Kyverno
- * is gone). The release waits for its workloads: the component is ready when Kyverno is.
+ * hook scales the controllers to zero, and a departing admission controller removes its webhooks).
+ * A cleanup step after the uninstall makes sure no webhook configuration Kyverno registered is
+ * left behind to block the API server. The release waits for its workloads: the component is
+ * ready when Kyverno is.
  */
 export class Kyverno extends pulumi.ComponentResource {
     public static readonly type = "policy-stack:kyverno:Kyverno";
@@ -39,23 +41,32 @@ export class Kyverno extends pulumi.ComponentResource {
         super(Kyverno.type, name, {}, opts);
         const repository = args.repository;
         const timeoutSeconds = args.timeoutSeconds ?? 600;
+        const namespace = args.namespace ?? "kyverno";
+        // Created before the release and deleted after it (the release depends on it): its delete
+        // step removes the webhook configurations Kyverno registered, once its pods are gone.
+        const webhookCleanup = new command.local.Command(`${name}-webhook-cleanup`, {
+            delete: pulumi.all([namespace, args.context]).apply(([ns, context]) =>
+                webhookCleanupScript({ namespace: ns, timeoutSeconds: 120, context })),
+            environment: kubectlEnvironment(args.kubeconfig),
+            logging: "stderr",
+        }, { parent: this });
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: "kyverno",
             chart: args.chart ?? "kyverno",
             version: args.chartVersion ?? "3.9.1",
             repositoryOpts: repository === undefined ? undefined : { repo: repository },
-            namespace: args.namespace ?? "kyverno",
+            namespace,
             createNamespace: true,
             values: args.values ?? {},
             timeout: timeoutSeconds,
             skipAwait: false,
             cleanupOnFail: true,
-        }, { parent: this });
+        }, { parent: this, dependsOn: [webhookCleanup] });
         // Deleted just before the release, its delete step starts a watcher that lives through the
         // uninstall: see lib/kyverno.ts for the Kubernetes race it works around.
         new command.local.Command(`${name}-uninstall-helper`, {
-            delete: pulumi.all([args.namespace ?? "kyverno", args.context]).apply(([namespace, context]) =>
-                detachedOrphanReaperScript({ release: "kyverno", namespace, timeoutSeconds: timeoutSeconds + 60, context })),
+            delete: pulumi.all([namespace, args.context]).apply(([ns, context]) =>
+                detachedOrphanReaperScript({ release: "kyverno", namespace: ns, timeoutSeconds: timeoutSeconds + 60, context })),
             environment: kubectlEnvironment(args.kubeconfig),
             logging: "stderr",
         }, { parent: this, dependsOn: [this.release] });

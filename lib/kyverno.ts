@@ -55,3 +55,52 @@ export function orphanReaperScript(o: OrphanReaperOptions): string {
         "done",
     ].join("\n");
 }
+
+/** The label Kyverno puts on every webhook configuration it registers at run time. */
+export const KYVERNO_WEBHOOK_SELECTOR = "webhook.kyverno.io/managed-by=kyverno";
+
+export interface WebhookCleanupOptions {
+    /** Namespace of the release; its admission-controller pods must be gone first. */
+    namespace: string;
+    /** Longest the cleanup waits for the pods to go and the configurations to stay gone. */
+    timeoutSeconds: number;
+    context?: string;
+    pollSeconds?: number;
+    /** Consecutive polls that must find no configuration before the cleanup is done. Defaults to 3. */
+    quietPolls?: number;
+}
+
+/**
+ * Removes the webhook configurations Kyverno registered, after the release is gone. Kyverno builds
+ * them at run time (the chart ships none, so Helm never deletes them) and removes them itself only
+ * when its pod sees its Deployment going away; a pod killed before that, or an admission
+ * controller running outside the cluster, leaves fail-closed webhooks that reject every matching
+ * request once nothing answers them. Runs after the uninstall (the release depends on the helper):
+ * waits for the admission-controller pods to go (a running one re-registers what is deleted), then
+ * deletes the labelled configurations until several polls in a row find none. Fails, naming what
+ * is left, when that does not happen in time: a dangling fail-closed webhook blocks the cluster.
+ */
+export function webhookCleanupScript(o: WebhookCleanupOptions): string {
+    const ns = shellQuote(o.namespace);
+    const kinds = "validatingwebhookconfigurations,mutatingwebhookconfigurations";
+    const quiet = o.quietPolls ?? 3;
+    return [
+        ...kubectlPreamble(o.context),
+        `deadline=$(( $(date +%s) + ${Math.max(1, Math.floor(o.timeoutSeconds))} ))`,
+        "quiet=0",
+        "while :; do",
+        `  pods=$(k get pods -n ${ns} -l app.kubernetes.io/component=admission-controller -o name 2>&1) || { echo "cannot list Kyverno's pods: $pods" >&2; exit 1; }`,
+        `  left=$(k get ${kinds} -l ${KYVERNO_WEBHOOK_SELECTOR} -o name 2>&1) || { echo "cannot list Kyverno's webhook configurations: $left" >&2; exit 1; }`,
+        `  if [ -z "$pods" ] && [ -z "$left" ]; then quiet=$((quiet + 1)); [ "$quiet" -ge ${quiet} ] && exit 0; else quiet=0; fi`,
+        `  if [ -z "$pods" ] && [ -n "$left" ]; then k delete ${kinds} -l ${KYVERNO_WEBHOOK_SELECTOR} --ignore-not-found >&2 || true; fi`,
+        `  if [ "$(date +%s)" -ge "$deadline" ]; then`,
+        `    echo "Kyverno's webhooks were not removed within ${o.timeoutSeconds}s after the uninstall:" >&2`,
+        `    [ -z "$pods" ] || echo "  admission-controller pods still running: $(echo $pods)" >&2`,
+        `    echo "$left" | sed 's/^/  /' >&2`,
+        `    echo "  they reject matching requests while nothing answers them: kubectl delete ${kinds} -l ${KYVERNO_WEBHOOK_SELECTOR}" >&2`,
+        "    exit 1",
+        "  fi",
+        `  sleep ${o.pollSeconds ?? 2}`,
+        "done",
+    ].join("\n");
+}

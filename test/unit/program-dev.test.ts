@@ -38,6 +38,7 @@ describe("dev stack: components and children", () => {
         ["policy-stack:kyverno:Kyverno", "kyverno", undefined],
         ["kubernetes:helm.sh/v3:Release", "kyverno-release", "kyverno"],
         ["command:local:Command", "kyverno-uninstall-helper", "kyverno"],
+        ["command:local:Command", "kyverno-webhook-cleanup", "kyverno"],
         ["policy-stack:flux:PolicySource", "policy-source", undefined],
         ["kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository", "policy-source-source", "policy-source"],
         ["kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "policy-source-apply", "policy-source"],
@@ -135,6 +136,18 @@ describe("dev stack: Kyverno uninstall helper", () => {
     });
 });
 
+describe("dev stack: Kyverno webhook cleanup", () => {
+    test("only a delete step, run after the release's (the release depends on it), removing Kyverno's labelled webhooks", async () => {
+        const cleanup = run.find("command:local:Command", "kyverno-webhook-cleanup");
+        assert.equal(cleanup.inputs.create, undefined);
+        assert.match(cleanup.inputs.delete, /-l webhook\.kyverno\.io\/managed-by=kyverno/);
+        assert.match(cleanup.inputs.delete, /-n 'kyverno' -l app\.kubernetes\.io\/component=admission-controller/);
+        assert.deepEqual(await run.dependencyNames(cleanup), []);
+        assert.ok((await run.dependencyNames(run.find("kubernetes:helm.sh/v3:Release"))).includes("kyverno-webhook-cleanup"));
+        assert.match((secretInput(cleanup.inputs.environment) as Record<string, string>).KUBECONFIG_DATA, /kind: Config/);
+    });
+});
+
 describe("dev stack: Flux objects", () => {
     test("OCIRepository: pull address, semver ref, insecure, no secret", () => {
         const repo = run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository");
@@ -180,8 +193,8 @@ describe("dev stack: artifact, Flux, Kyverno inputs", () => {
             "ClusterPolicy/add-default-seccomp",
             "ClusterPolicy/disallow-latest-tag",
             "ClusterPolicy/disallow-privileged-containers",
-            "ClusterPolicy/require-base-image",
             "ClusterPolicy/restrict-nodeport",
+            "ValidatingPolicy/disallow-host-path",
             "ValidatingPolicy/require-team-label",
         ]);
         for (const entry of Object.values<any>(push.inputs.policies)) assert.match(entry.digest, /^sha256:[0-9a-f]{64}$/);

@@ -40,7 +40,7 @@ before(async () => {
 
 describe("prod stack", () => {
     test("no kind commands and no local registry: only the Flux status check and the Kyverno uninstall helper", () => {
-        assert.deepEqual(run.all("command:local:Command").map((c) => c.name).sort(), ["kyverno-uninstall-helper", "policy-source-flux-status"]);
+        assert.deepEqual(run.all("command:local:Command").map((c) => c.name).sort(), ["kyverno-uninstall-helper", "kyverno-webhook-cleanup", "policy-source-flux-status"]);
         const environment = secretInput(run.find("command:local:Command", "policy-source-flux-status").inputs.environment) as Record<string, string>;
         assert.equal(environment.KUBECONFIG_DATA, KUBECONFIG, "the configured kubeconfig, as a secret");
         assert.equal(run.all("policy-stack:registry:LocalRegistry").length, 0);
@@ -91,12 +91,12 @@ describe("prod stack", () => {
         assert.deepEqual(targets, [
             "ClusterPolicy/disallow-latest-tag",
             "ClusterPolicy/disallow-privileged-containers",
-            "ClusterPolicy/require-base-image",
             "ClusterPolicy/restrict-nodeport",
+            "ValidatingPolicy/disallow-host-path",
             "ValidatingPolicy/require-team-label",
         ]);
-        const cel = k.inputs.spec.patches.find((p: any) => p.target.kind === "ValidatingPolicy");
-        assert.deepEqual(cel.target, { group: "policies.kyverno.io", version: "v1alpha1", kind: "ValidatingPolicy", name: "require-team-label" });
+        const cel = k.inputs.spec.patches.find((p: any) => p.target.kind === "ValidatingPolicy" && p.target.name === "require-team-label");
+        assert.deepEqual(cel.target, { group: "policies.kyverno.io", version: "v1", kind: "ValidatingPolicy", name: "require-team-label" });
         assert.deepEqual(JSON.parse(cel.patch), [{ op: "add", path: "/spec/validationActions", value: ["Deny"] }]);
     });
     test("outputs report the stack's effective enforcement", async () => {
