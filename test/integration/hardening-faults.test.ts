@@ -3,8 +3,10 @@
  * Debian docker-registry (anonymous HTTP, and token auth), driving lib/oci pushImage (short client
  * timeouts) and the CLI (its defaults). For every fault the push either succeeds after retries or
  * fails with a clear error, and afterwards the registry serves the tag only with every blob present
- * (skopeo inspect --raw + a verified GET of each blob the manifest names). The matrix is printed
- * at the end of the run.
+ * (skopeo inspect --raw, then skopeo copy of the manifest and each blob it names, hashed). The
+ * registry refusing a manifest with unknown blobs is not relied on: the proxy records the order of
+ * requests, and no manifest PUT may start before every blob it names was confirmed to the client
+ * (upload answered 201, or a HEAD answered 200). The matrix is printed at the end of the run.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -14,7 +16,7 @@ import { after, before, describe, it } from "node:test";
 import type { BuiltArtifact } from "../../lib/artifact";
 import { OciError, pushImage, type PushImageOptions } from "../../lib/oci";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy";
-import { describeTag, formatTable, tagIntegrity, type TagState } from "../support/fault-integrity";
+import { describeTag, formatTable, manifestOrderViolations, tagIntegrity, type TagState } from "../support/fault-integrity";
 import { repoRoot, samplePoliciesDir } from "../support/paths";
 import { buildSample, layersOf, tempDir } from "../support/registry-artifact";
 import { run, startRegistry, type RegistryHandle } from "../support/registry";
@@ -52,6 +54,8 @@ interface Outcome {
     fired: number;
     tag: TagState;
     entries: string[];
+    /** Manifest PUTs the order check looked at. */
+    manifestPuts: number;
 }
 
 const row = (s: Scenario, o: Outcome): string[] => [
@@ -62,6 +66,7 @@ const row = (s: Scenario, o: Outcome): string[] => [
     o.ok ? "succeeded" : `failed (${o.code ?? "exit 1"})`,
     o.retries === undefined ? "-" : String(o.retries),
     describeTag(o.tag),
+    `${o.manifestPuts} after their blobs`,
     o.error ? o.error.replace(/sha256:[a-f0-9]{64}/g, "sha256:…").slice(0, 220) : "",
 ];
 
@@ -86,7 +91,7 @@ describe("hardening: registry fault matrix (pushImage and CLI)", () => {
         if (matrix.length > 0) {
             console.log(
                 `\nRegistry fault matrix (${matrix.length} scenarios; pushImage: idle timeout 400 ms, 3 attempts; CLI: defaults, 30 s idle, 4 attempts)\n` +
-                    formatTable(["fault", "registry", "client", "fired", "outcome", "retries", "tag afterwards", "error"], matrix) +
+                    formatTable(["fault", "registry", "client", "fired", "outcome", "retries", "tag afterwards", "manifest PUTs", "error"], matrix) +
                     "\n",
             );
         }
@@ -358,6 +363,57 @@ describe("hardening: registry fault matrix (pushImage and CLI)", () => {
         },
     ];
 
+    it("order check on real traffic: a client that sends the manifest before its blobs is caught", async () => {
+        // Raw HTTP through the proxy, not lib/oci: manifest first (the registry refuses it), then the
+        // blobs, then the manifest again. Only the first PUT is out of order.
+        const proxy = proxies.anon!;
+        const repo = `faults/${++n}`;
+        proxy.reset();
+        proxy.setRules([]);
+        const base = `http://${proxy.host}/v2/${repo}`;
+        const putManifest = () =>
+            fetch(`${base}/manifests/v1`, { method: "PUT", headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" }, body: new Uint8Array(sample.manifest) });
+        const early = await putManifest();
+        assert.equal(early.status, 400, "the registry refuses a manifest with unknown blobs");
+        await early.arrayBuffer();
+        for (const [digest, body] of [
+            [sample.configDescriptor.digest, sample.config],
+            [sample.layer.digest, fs.readFileSync(sample.layer.path)],
+        ] as const) {
+            const post = await fetch(`${base}/blobs/uploads/`, { method: "POST" });
+            assert.equal(post.status, 202);
+            await post.arrayBuffer();
+            const loc = new URL(post.headers.get("location")!, `http://${proxy.host}`);
+            loc.host = proxy.host; // the registry names itself; keep going through the proxy
+            loc.searchParams.set("digest", digest);
+            const put = await fetch(loc, { method: "PUT", headers: { "Content-Type": "application/octet-stream" }, body: new Uint8Array(body) });
+            assert.equal(put.status, 201);
+            await put.arrayBuffer();
+        }
+        const late = await putManifest();
+        assert.equal(late.status, 201);
+        await late.arrayBuffer();
+        const problems = manifestOrderViolations(proxy.entries);
+        const first = proxy.entries.find((e) => e.method === "PUT" && e.kind === "manifest")!;
+        assert.equal(problems.length, 2, problems.join("\n"));
+        for (const p of problems) assert.ok(p.startsWith(`manifest PUT /v2/${repo}/manifests/v1 (started at ${first.started}): blob sha256:`), p);
+        assert.equal((await tagIntegrity(regs.anon!, repo, "v1")).state, "complete");
+
+        // …and the skopeo check sees a blob that is wrong or gone (storage edited behind the registry).
+        const layerData = path.join(regs.anon!.dataDir, "docker", "registry", "v2", "blobs", "sha256", sample.layer.digest.slice(7, 9), sample.layer.digest.slice(7), "data");
+        const good = fs.readFileSync(layerData);
+        const flipped = Buffer.from(good);
+        flipped[flipped.length - 1] ^= 0xff;
+        fs.writeFileSync(layerData, flipped);
+        const corrupt = await tagIntegrity(regs.anon!, repo, "v1");
+        fs.rmSync(layerData);
+        const missing = await tagIntegrity(regs.anon!, repo, "v1");
+        fs.writeFileSync(layerData, good);
+        assert.equal(corrupt.state, "broken", describeTag(corrupt));
+        assert.equal(missing.state, "broken", describeTag(missing));
+        matrix.push(["manifest PUT before its blobs (raw HTTP client)", "anonymous", "raw", "-", "caught", "-", `layer edited on disk: ${corrupt.state}; removed: ${missing.state}`, `${problems.length} blobs not confirmed`, ""]);
+    });
+
     for (const s of scenarios) {
         it(`${s.client}: ${s.fault} → ${s.expect}${s.target === "token" ? " (token auth)" : ""}`, async () => {
             const reg = regs[s.target]!;
@@ -368,7 +424,7 @@ describe("hardening: registry fault matrix (pushImage and CLI)", () => {
             proxy.setRules(s.rules({ reg, repo }));
             s.setup?.(reg);
             const issued = reg.issuer?.issued ?? 0;
-            let o: Omit<Outcome, "tag" | "fired" | "entries">;
+            let o: Omit<Outcome, "tag" | "fired" | "entries" | "manifestPuts">;
             let digest = sample.manifestDigest;
             try {
                 if (s.client === "pushImage") {
@@ -414,13 +470,20 @@ describe("hardening: registry fault matrix (pushImage and CLI)", () => {
             }
             if (s.client === "pushImage" && s.target === "token" && o.ok) assert.equal(o.tokenRequests, reg.issuer!.issued - issued);
             const tag = await tagIntegrity(reg, repo, "v1");
+            const manifestPuts = proxy.entries.filter((e) => e.method === "PUT" && e.kind === "manifest");
             const outcome: Outcome = {
                 ...o,
                 tag,
                 fired: proxy.entries.filter((e) => e.injected).length,
                 entries: proxy.entries.map((e) => `${e.method} ${e.kind} ${e.status ?? "-"}`),
+                manifestPuts: manifestPuts.length,
             };
             matrix.push(row(s, outcome));
+
+            // Blobs first, manifest last, whatever the registry would have accepted.
+            assert.deepEqual(manifestOrderViolations(proxy.entries), [], `request order:\n${proxy.entries.map((e) => `${e.started}-${e.completed ?? "?"} ${e.method} ${e.path} ${e.status ?? "-"}`).join("\n")}`);
+            if (o.ok || manifestPuts.length > 0) assert.ok(manifestPuts.every((e) => e.body && e.body.length > 0), "manifest bodies recorded");
+            if (o.ok) assert.ok(manifestPuts.length >= 1, "a successful push sends its manifest (the order check is not vacuous)");
 
             assert.notEqual(tag.state, "broken", `the registry serves a tag with missing blobs: ${tag.problem}`);
             assert.ok(outcome.fired >= 1, "the fault was injected");

@@ -5,7 +5,10 @@
  * this one can also let the registry do the work and then lie about it: the registry stores a
  * manifest but the client sees a 500, a reset or a stall. Requests are matched against rules, each
  * firing a bounded number of times, and every request is recorded (method, endpoint kind, status,
- * User-Agent, fault applied) so a test can prove "zero writes" or count retries.
+ * User-Agent, fault applied) so a test can prove "zero writes" or count retries. Each record also
+ * carries when the request started and when its exchange ended, on one counter shared by all
+ * requests, and manifest PUTs keep their body: enough to prove that a client sent no manifest
+ * before the registry had confirmed every blob it names (fault-integrity.ts `manifestOrderViolations`).
  */
 import * as http from "node:http";
 import * as https from "node:https";
@@ -78,6 +81,14 @@ export interface FaultEntry {
     injected: boolean;
     rule?: string;
     bytesIn: number;
+    /** Position of the request's arrival in the proxy's event order (one counter for starts and ends). */
+    started: number;
+    /** Position of the end of the exchange in the same order: answer sent in full, or connection closed. */
+    completed?: number;
+    /** The client got the whole answer (`status`); false when the exchange ended without one. */
+    answered?: boolean;
+    /** Request body of a manifest PUT (what the client asked the registry to store). */
+    body?: Buffer;
 }
 
 export interface FaultProxy {
@@ -97,6 +108,9 @@ export interface FaultProxy {
     routes(): Record<string, number>;
     stop(): Promise<void>;
 }
+
+/** Largest manifest body kept for the order check. */
+const MAX_RECORDED_BODY = 4 << 20;
 
 export function classifyRoute(p: string): RouteKind {
     const path = p.split("?")[0]!;
@@ -118,6 +132,8 @@ export async function startFaultProxy(o: { upstream: string; ca?: Buffer | strin
     let rules: { rule: FaultRule; seen: number; fired: number }[] = [];
     let entries: FaultEntry[] = [];
     let index = 0;
+    /** Shared by arrivals and completions, so "ended before that one started" is one comparison. */
+    let order = 0;
     const timers = new Set<NodeJS.Timeout>();
     const later = (ms: number, fn: () => void) => {
         const t = setTimeout(() => {
@@ -161,9 +177,33 @@ export async function startFaultProxy(o: { upstream: string; ca?: Buffer | strin
             headers: req.headers,
         };
         const { fault, rule, injected } = choose(info);
-        const entry: FaultEntry = { index: info.index, method: info.method, path, kind: info.kind, userAgent: info.userAgent, fault: fault.kind, injected, rule, bytesIn: 0 };
+        const entry: FaultEntry = {
+            index: info.index,
+            method: info.method,
+            path,
+            kind: info.kind,
+            userAgent: info.userAgent,
+            fault: fault.kind,
+            injected,
+            rule,
+            bytesIn: 0,
+            started: order++,
+        };
         entries.push(entry);
-        req.on("data", (c: Buffer) => (entry.bytesIn += c.length));
+        const keepBody = info.method === "PUT" && info.kind === "manifest";
+        const bodyParts: Buffer[] = [];
+        req.on("data", (c: Buffer) => {
+            entry.bytesIn += c.length;
+            if (keepBody && entry.bytesIn <= MAX_RECORDED_BODY) bodyParts.push(c);
+        });
+        if (keepBody) req.on("end", () => (entry.body = Buffer.concat(bodyParts)));
+        const end = (answered: boolean) => {
+            if (entry.completed !== undefined) return;
+            entry.completed = order++;
+            entry.answered = answered;
+        };
+        res.on("finish", () => end(true));
+        res.on("close", () => end(false));
         const reply = (status: number, headers: Record<string, string> = {}, body = "") => {
             entry.status = status;
             res.writeHead(status, { "Content-Length": String(Buffer.byteLength(body)), ...headers });
