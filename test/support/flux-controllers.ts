@@ -23,13 +23,11 @@
  * Flux objects carry finalizers that only these controllers remove: delete the Flux objects
  * (and wait for them to go) before `stop()`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as path from "node:path";
 
 import { ensureTools } from "./flux-tools";
-import { freePort } from "./registry";
+import { distinctFreePorts, httpStatus, launch, prefixed, stopProc } from "./processes";
 
 export interface StartFluxControllersOptions {
     /** kubeconfig of the API server (a file path). Passed as KUBECONFIG. */
@@ -65,84 +63,9 @@ export interface FluxControllers {
 }
 
 const CONTROLLERS = ["source-controller", "kustomize-controller"] as const;
-type ControllerName = (typeof CONTROLLERS)[number];
-
-/** Most log text kept in memory per controller (the full log is in <workDir>/<name>.log). */
-const MAX_LOG_CHARS = 4 << 20;
-
-const live = new Set<ChildProcess>();
-// Backstop for a test process that dies without running its after() hooks.
-process.once("exit", () => {
-    for (const c of live) c.kill("SIGKILL");
-});
 
 /** Common CA bundle locations (Debian first); the first one that exists is the system pool. */
 const SYSTEM_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
-
-function httpStatus(url: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const req = http.get(url, { timeout: 1000, agent: false }, (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-        });
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", reject);
-    });
-}
-
-interface Proc {
-    name: ControllerName;
-    child: ChildProcess;
-    exited: Promise<void>;
-    hasExited: () => boolean;
-    output: () => string;
-}
-
-function launch(name: ControllerName, bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Proc {
-    const child = spawn(bin, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    live.add(child);
-    const file = fs.createWriteStream(logFile, { flags: "a" });
-    let text = "";
-    const onData = (c: Buffer) => {
-        file.write(c);
-        text += c.toString();
-        if (text.length > MAX_LOG_CHARS) text = text.slice(-MAX_LOG_CHARS);
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    let exited = false;
-    const exitedP = new Promise<void>((resolve) => {
-        child.once("exit", (code, signal) => {
-            exited = true;
-            live.delete(child);
-            text += `\n(${name} exited: ${signal ?? `code ${code}`})\n`;
-            file.end();
-            resolve();
-        });
-        child.once("error", (err) => {
-            // spawn failure (ENOENT, EACCES): no exit event follows.
-            if (exited) return;
-            exited = true;
-            live.delete(child);
-            text += `\n(${name} could not start: ${err.message})\n`;
-            file.end();
-            resolve();
-        });
-    });
-    return { name, child, exited: exitedP, hasExited: () => exited, output: () => text };
-}
-
-async function stopProc(p: Proc): Promise<void> {
-    if (p.hasExited()) return;
-    p.child.kill("SIGTERM");
-    const t = setTimeout(() => p.child.kill("SIGKILL"), 10_000);
-    await p.exited;
-    clearTimeout(t);
-}
-
-function prefixed(p: Proc): string {
-    return p.output().split("\n").filter((l) => l.length > 0).map((l) => `[${p.name}] ${l}`).join("\n");
-}
 
 /** A CA bundle = the system pool + `caFile`, written to `dir`; its path. */
 export function writeCaBundle(dir: string, caFile: string): string {
@@ -225,20 +148,14 @@ export async function startFluxControllers(o: StartFluxControllersOptions): Prom
                 health: { source: `http://127.0.0.1:${scHealth}`, kustomize: `http://127.0.0.1:${kcHealth}` },
                 pids: { source: sc.child.pid!, kustomize: kc.child.pid! },
                 logs: () => procs.map(prefixed).join("\n"),
-                stop: () => (stopping ??= Promise.all(procs.map(stopProc)).then(() => undefined)),
+                stop: () => (stopping ??= Promise.all(procs.map((p) => stopProc(p))).then(() => undefined)),
             };
         }
-        await Promise.all(procs.map(stopProc));
+        await Promise.all(procs.map((p) => stopProc(p)));
         lastError = procs.map(prefixed).join("\n");
         // A port taken between freePort() and bind(): try again with new ports.
         if (/address already in use/i.test(lastError) && Date.now() < deadline) continue;
         break;
     }
     throw new Error(`Flux controllers did not become ready (kubeconfig ${kubeconfig}):\n${lastError.slice(-6000)}`);
-}
-
-async function distinctFreePorts(n: number): Promise<number[]> {
-    const ports = new Set<number>();
-    while (ports.size < n) ports.add(await freePort());
-    return [...ports];
 }
