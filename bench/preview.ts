@@ -93,7 +93,7 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
         await set("reconcileTimeout", "180s");
 
         // Flux's controllers run as local processes once the cluster and Flux's CRDs exist (as in the e2e test).
-        const watcher = startFluxWhenReady({ ws, cluster: CLUSTER, caFile: registry.caFile, done: () => upDone }).then((started) => {
+        const watcher = startFluxWhenReady({ ws, cluster: CLUSTER, done: () => upDone }).then((started) => {
             flux = started;
         });
         o.log("preview: pulumi up of the full stack (kwok cluster, Flux, Kyverno, artifact)…");

@@ -44,24 +44,24 @@ export interface PolicySourceArgs {
     context?: pulumi.Input<string | undefined>;
 }
 
-/** Extra seconds the objects' own await gets, so the Flux status check reports first. */
-const AWAIT_GRACE_SECONDS = 15;
-
-/** The Pulumi await annotations that make `pulumi up` wait for Flux to report the expected revision. */
-export function awaitAnnotations(statusField: string, revision: string, timeoutSeconds: number): Record<string, string> {
-    return {
-        "pulumi.com/waitFor": JSON.stringify(["condition=Ready", `jsonpath={${statusField}}=${revision}`]),
-        "pulumi.com/timeoutSeconds": String(timeoutSeconds),
-        // Flux reconciles at once when this value changes, instead of at the next interval.
-        "reconcile.fluxcd.io/requestedAt": revision,
-    };
-}
+/**
+ * The objects carry no Pulumi await and no per-revision value: pulumi-kubernetes applies them and
+ * returns, and the Flux status check beside them does the waiting. A per-revision annotation
+ * (`pulumi.com/waitFor` with the revision, `requestedAt`) made every release an update of both
+ * objects, and after a release whose await failed, a retry could record the objects' annotations
+ * of the previous release (pulumi-kubernetes 4.25 keeps the last object its watch saw for the same
+ * generation, and annotation-only updates do not change the generation), so the next preview
+ * showed a change nobody made.
+ */
+const NO_AWAIT = { "pulumi.com/skipAwait": "true" };
 
 /**
  * The Flux objects that deliver the policies: an OCIRepository that pulls the artifact by semver
  * range, and a Kustomization that applies it (pruning, waiting, with the stack's enforcement
- * patches). Both carry `pulumi.com/waitFor`, so `pulumi up` returns once Flux has pulled and
- * applied this stack's revision, or fails with Flux's own Ready message.
+ * patches). A Flux status check after them asks Flux to reconcile and waits, so `pulumi up`
+ * returns once Flux has pulled and applied this stack's revision, or fails with Flux's own Ready
+ * messages. A new tag changes neither object (the semver range selects it): only the check runs
+ * again.
  */
 export class PolicySource extends pulumi.ComponentResource {
     public static readonly type = "policy-stack:flux:PolicySource";
@@ -80,12 +80,11 @@ export class PolicySource extends pulumi.ComponentResource {
         const timeoutSeconds = args.timeoutSeconds ?? 300;
         const revision = pulumi.output(args.expectedRevision);
 
-        const awaitSeconds = timeoutSeconds + AWAIT_GRACE_SECONDS;
         this.ociRepository = new OCIRepository(`${name}-source`, {
             metadata: {
                 name: sourceName,
                 namespace,
-                annotations: revision.apply((r) => awaitAnnotations(".status.artifact.revision", r, awaitSeconds)),
+                annotations: NO_AWAIT,
             },
             spec: {
                 url: args.url,
@@ -103,7 +102,7 @@ export class PolicySource extends pulumi.ComponentResource {
             metadata: {
                 name: sourceName,
                 namespace,
-                annotations: revision.apply((r) => awaitAnnotations(".status.lastAppliedRevision", r, awaitSeconds)),
+                annotations: NO_AWAIT,
             },
             spec: {
                 sourceRef: { kind: "OCIRepository", name: this.ociRepository.metadata.apply((m) => m.name ?? sourceName) },
@@ -118,16 +117,17 @@ export class PolicySource extends pulumi.ComponentResource {
             },
         }, { parent: this, dependsOn: applyDependsOn });
 
-        // Beside the objects, not after them: when Flux fails, the objects' await fails too, and
-        // this check must still run to report why. It waits for the same revision and, after the
-        // timeout, fails quoting Flux's Ready messages. A new revision replaces it.
+        // After the objects: it asks Flux to reconcile this revision and waits for it, failing after
+        // the timeout with Flux's Ready messages. It runs again (a replacement) whenever the
+        // revision changes or either object's spec does (a new generation, e.g. new patches).
+        const generation = (r: OCIRepository | Kustomization) => r.metadata.apply((m) => m.generation ?? 0);
         this.fluxStatus = new command.local.Command(`${name}-flux-status`, {
             create: pulumi.all([revision, namespace, sourceName, args.context]).apply(([r, ns, n, context]) =>
                 fluxWaitScript({ namespace: ns, name: n, revision: r, timeoutSeconds, context })),
             environment: kubectlEnvironment(args.kubeconfig),
-            triggers: [revision],
+            triggers: [revision, generation(this.ociRepository), generation(this.kustomization)],
             logging: "stderr",
-        }, { parent: this, dependsOn: args.sourceDependsOn });
+        }, { parent: this, dependsOn: [this.ociRepository, this.kustomization] });
 
         this.name = this.kustomization.metadata.apply((m) => m.name ?? sourceName);
         this.namespace = this.kustomization.metadata.apply((m) => m.namespace ?? "flux-system");

@@ -23,7 +23,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { awaitAnnotations } from "../../components/policySource";
+import { KUSTOMIZATION_RESOURCE, OCI_REPOSITORY_RESOURCE, RECONCILE_REQUESTED_AT } from "../../lib/fluxWait";
 import { dockerConfigJson } from "../../lib/dockerconfig";
 import { enforcementPatches, type FluxPatch } from "../../lib/patches";
 import { loadPolicyDir, type PolicySet } from "../../lib/policies";
@@ -143,6 +143,9 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         const c = readyCondition(o);
         return c?.status === "False" && match.test(c.message ?? "") ? c : undefined;
     }, timeoutMs, logs);
+    /** What the program's Flux status check does first: `flux reconcile`'s annotation. */
+    const requestReconcile = (resource: string, value: string) =>
+        kubectl.ok(["annotate", "--overwrite", resource, "-n", NS, "kyverno-policies", `${RECONCILE_REQUESTED_AT}=${value}`]);
 
     test("the program's OCIRepository and Kustomization become Ready with the pushed revision", async () => {
         await kubectl.apply(secret("kyverno-policies-registry", password));
@@ -154,9 +157,11 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         assert.equal(readyCondition(repo)!.reason, "Succeeded");
         findings.ociRepositoryReadyMessage = readyCondition(repo)!.message;
         assert.match(repo.status.artifact.url, new RegExp(`^http://${controllers!.sourceAddr.replace(/\./g, "\\.")}/ocirepository/${NS}/kyverno-policies/`));
-        // Pulumi's waitFor annotations, as the program sets them.
-        assert.deepEqual(JSON.parse(repo.metadata.annotations["pulumi.com/waitFor"]), ["condition=Ready", `jsonpath={.status.artifact.revision}=${revision}`]);
-        assert.equal(repo.status.lastHandledReconcileAt, revision, "Flux handled the requestedAt annotation");
+        // The program's objects carry no Pulumi await: its Flux status check does the waiting.
+        assert.equal(repo.metadata.annotations["pulumi.com/skipAwait"], "true");
+        await requestReconcile(OCI_REPOSITORY_RESOURCE, revision);
+        await waitFor("Flux handled the requestedAt annotation", get("ocirepository", "kyverno-policies"),
+            (o) => (o?.status?.lastHandledReconcileAt === revision ? o : undefined), 60_000, logs);
 
         // Pulumi creates the Kustomization only once the OCIRepository is Ready (dependsOn).
         start = Date.now();
@@ -214,9 +219,9 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         assert.equal(live.spec.validationFailureAction, "Enforce");
     });
 
-    test("a changed policy pushed over the same tag (--force): new revision pulled and applied once the annotations change", async () => {
-        // As `pulumi up` does it: push, then update the OCIRepository's await annotations (a new
-        // reconcile.fluxcd.io/requestedAt), wait for it, then the Kustomization's.
+    test("a changed policy pushed over the same tag (--force): new revision pulled and applied once reconciliation is requested", async () => {
+        // As `pulumi up` does it: push, then the Flux status check sets reconcile.fluxcd.io/requestedAt
+        // to the new revision on the OCIRepository and the Kustomization and waits for both.
         const dir = path.join(work, "policies-v2");
         fs.cpSync(samplePoliciesDir, dir, { recursive: true });
         const file = path.join(dir, "require-labels.yaml");
@@ -229,16 +234,15 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         const v2 = `${TAG}@${JSON.parse(push.stdout).digest}`;
         assert.notEqual(v2, revision);
 
-        const withRevision = (o: any, field: string) => ({ ...o, metadata: { ...o.metadata, annotations: awaitAnnotations(field, v2, 120) } });
         let start = Date.now();
-        await kubectl.apply(JSON.stringify(withRevision(main.ociRepository, ".status.artifact.revision")));
+        await requestReconcile(OCI_REPOSITORY_RESOURCE, v2);
         const repo = await waitFor("OCIRepository at the new revision", get("ocirepository", "kyverno-policies"),
             (o) => (o?.status?.artifact?.revision === v2 && readyCondition(o)?.status === "True" ? o : undefined), 60_000, logs);
         findings.newRevisionOciRepositorySeconds = since(start);
         assert.equal(repo.status.lastHandledReconcileAt, v2);
 
         start = Date.now();
-        await kubectl.apply(JSON.stringify(withRevision(main.kustomization, ".status.lastAppliedRevision")));
+        await requestReconcile(KUSTOMIZATION_RESOURCE, v2);
         await waitFor("Kustomization at the new revision", get("kustomization", "kyverno-policies"),
             (o) => (o?.status?.lastAppliedRevision === v2 && readyCondition(o)?.status === "True" ? o : undefined), 60_000, logs);
         findings.newRevisionKustomizationSeconds = since(start);
@@ -252,10 +256,10 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
             "--creds", `${user}:${password}`, "--ca-file", registry.caFile!, "--output", "json"]);
         assert.equal(back.code, 0, back.stderr);
         assert.equal(JSON.parse(back.stdout).digest, digest, "the same policies give the same digest");
-        await kubectl.apply(JSON.stringify(main.ociRepository));
+        await requestReconcile(OCI_REPOSITORY_RESOURCE, `${revision} (again)`);
         await waitFor("OCIRepository back at the first revision", get("ocirepository", "kyverno-policies"),
             (o) => (o?.status?.artifact?.revision === revision && readyCondition(o)?.status === "True" ? o : undefined), 60_000, logs);
-        await kubectl.apply(JSON.stringify(main.kustomization));
+        await requestReconcile(KUSTOMIZATION_RESOURCE, `${revision} (again)`);
         await waitFor("Kustomization back at the first revision", get("kustomization", "kyverno-policies"),
             (o) => (o?.status?.lastAppliedRevision === revision && readyCondition(o)?.status === "True" ? o : undefined), 60_000, logs);
     });

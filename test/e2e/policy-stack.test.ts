@@ -13,7 +13,10 @@
  *   soon as `pulumi up` has created the cluster and Flux's CRDs, as they would start in-cluster.
  * - Registry: Debian's docker-registry with htpasswd auth over TLS signed by a test CA
  *   (test/support/registry.ts); the push trusts it through registryCaFile, source-controller
- *   through SSL_CERT_FILE.
+ *   only through the CA Secret the program makes of it (the OCIRepository's certSecretRef).
+ * - Kyverno: the chart's admission and reports controllers run as local processes
+ *   (test/support/kyverno-controllers.ts) that start and stop with their Deployments; the API
+ *   server calls their webhooks on loopback, so policies really admit, deny and report.
  * - Pulumi: a local file backend, a private PULUMI_HOME, plugins only from PATH, no downloads.
  *
  * The steps share one stack and run in order; after the first failure the rest are skipped, and
@@ -35,6 +38,8 @@ import { startRegistry, type RegistryHandle } from "../support/registry";
 import type { FluxControllers } from "../support/flux-controllers";
 import { startFluxWhenReady } from "../support/e2e-flux";
 import { assertNoSecrets } from "../support/secrets-scan";
+import type { KyvernoControllers } from "../support/kyverno-controllers";
+import { createPod, eventually, kubectlTable, policyReportResults, startKyvernoWhenClusterExists, testPod } from "../support/e2e-kyverno";
 
 const PROJECT = "policy-stack";
 const STACK = "e2e";
@@ -49,6 +54,10 @@ const AUTH_TAG = "1.0.2";
 const FLUX_NS = "flux-system";
 const SOURCE_NAME = "kyverno-policies";
 const RECONCILE_TIMEOUT_S = 180;
+/** Where the admission checks create their Pods (Kyverno's webhooks skip kube-system and kyverno). */
+const WORKLOADS_NS = "e2e-workloads";
+/** Pods that each break one policy of policies/: a classic ClusterPolicy and a CEL ValidatingPolicy. */
+const BAD_PODS: Record<string, string> = { "uses-latest-tag": "disallow-latest-tag", "uses-host-path": "disallow-host-path" };
 
 const MIN = 60_000;
 
@@ -58,6 +67,8 @@ let ws: E2eWorkspace;
 let registry: RegistryHandle;
 let flux: FluxControllers | undefined;
 let fluxWatcher: Promise<void> | undefined;
+let kyverno: KyvernoControllers | undefined;
+let kyvernoWatcher: Promise<void> | undefined;
 let policiesDir: string;
 let kubeconfigFile: string;
 let broken: string | undefined;
@@ -134,8 +145,6 @@ async function previewJson(): Promise<{ steps: PreviewStep[]; changeSummary: Rec
 }
 
 const resourceName = (urn: string) => urn.split("::").pop()!;
-/** How the engine's JSON shows a value not known at preview. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** The Flux status check (a command that waits for a revision): replaced whenever the revision changes. */
 const FLUX_STATUS = "policy-source-flux-status";
@@ -195,6 +204,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             if (failed && ws) {
                 ws.dumpLogs();
                 if (flux) process.stderr.write(`\n----- flux controllers -----\n${tail(flux.logs(), 8000)}\n`);
+                if (kyverno) process.stderr.write(`\n----- kyverno controllers -----\n${kyverno.timeline().join("\n")}\n${tail(kyverno.logs(), 8000)}\n`);
                 if (registry) process.stderr.write(`\n----- registry -----\n${tail(registry.logs(), 4000)}\n`);
             }
         } finally {
@@ -205,6 +215,8 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
                 if (left.length > 0) process.stderr.write(`e2e: deleted leftover kwok cluster(s): ${left.join(", ")}\n`);
             }
             await fluxWatcher?.catch(() => undefined);
+            await kyvernoWatcher?.catch(() => undefined);
+            await kyverno?.stop();
             await flux?.stop();
             await registry?.stop();
             if (ws) {
@@ -240,15 +252,19 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
 
     step("pulumi up on the fresh stack succeeds", 25 * MIN, async () => {
         let upDone = false;
-        fluxWatcher = startFluxWhenReady({ ws, cluster: CLUSTER, caFile: registry.caFile, done: () => upDone }).then((started) => {
+        fluxWatcher = startFluxWhenReady({ ws, cluster: CLUSTER, done: () => upDone }).then((started) => {
             flux = started;
             if (started) fs.writeFileSync(path.join(ws.logDir, "flux-controllers-started.txt"), `${new Date().toISOString()} ${started.sourceAddr}\n`);
         });
+        kyvernoWatcher = startKyvernoWhenClusterExists({ ws, cluster: CLUSTER, done: () => upDone }).then((started) => { kyverno = started; });
         const r = await ws.pulumi(["up", "--yes"], { timeoutMs: 22 * MIN });
         upDone = true;
         await fluxWatcher;
+        await kyvernoWatcher;
         assert.equal(r.code, 0, `pulumi up failed (log ${r.log}):\n${tail(r.stdout + r.stderr, 8000)}`);
         assert.ok(flux, "the Flux controllers were started during pulumi up");
+        assert.ok(kyverno, "the Kyverno controllers' watcher was started during pulumi up");
+        assert.deepEqual(kyverno.runningControllers(), ["kyverno-admission-controller", "kyverno-reports-controller"], kyverno.timeline().join("\n"));
 
         // The program's Cluster component ran exactly kind's command lines through the shim.
         const calls = ws.shimCalls();
@@ -301,18 +317,13 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.equal(entry.password, registry.password);
         assert.equal(entry.auth, Buffer.from(`${registry.username}:${registry.password}`).toString("base64"));
 
-        const awaitAnnotations = (field: string) => ({
-            "pulumi.com/waitFor": JSON.stringify(["condition=Ready", `jsonpath={${field}}=${revision}`]),
-            "reconcile.fluxcd.io/requestedAt": revision,
-        });
+        // No Pulumi await on the objects; the Flux status check asked Flux to reconcile this revision.
+        const expectedAnnotations = { "pulumi.com/skipAwait": "true", "reconcile.fluxcd.io/requestedAt": revision };
         const pick = (o: Record<string, string>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o?.[k]]));
-        // The objects' own await gets the reconcile timeout plus a little grace (the Flux status check reports first).
-        const awaitTimeout = (o: any) => Number(o.metadata.annotations["pulumi.com/timeoutSeconds"]);
 
         const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
-        const repoAnnotations = awaitAnnotations(".status.artifact.revision");
-        assert.deepEqual(pick(repo.metadata.annotations, Object.keys(repoAnnotations)), repoAnnotations);
-        assert.ok(awaitTimeout(repo) >= RECONCILE_TIMEOUT_S && awaitTimeout(repo) <= RECONCILE_TIMEOUT_S + 60, `OCIRepository await timeout ${awaitTimeout(repo)}`);
+        assert.deepEqual(pick(repo.metadata.annotations, Object.keys(expectedAnnotations)), expectedAnnotations);
+        assert.equal(repo.metadata.annotations["pulumi.com/waitFor"], undefined);
         assert.equal(repo.spec.url, registry.url(REPOSITORY));
         assert.deepEqual(repo.spec.ref, { semver: ">=1.0.0" });
         assert.deepEqual(repo.spec.secretRef, { name: `${SOURCE_NAME}-registry` });
@@ -327,9 +338,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.equal(repo.status.artifact.revision, revision);
 
         const ks = await kubectlJson(ws, kubeconfigFile, ["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
-        const ksAnnotations = awaitAnnotations(".status.lastAppliedRevision");
-        assert.deepEqual(pick(ks.metadata.annotations, Object.keys(ksAnnotations)), ksAnnotations);
-        assert.ok(awaitTimeout(ks) >= RECONCILE_TIMEOUT_S && awaitTimeout(ks) <= RECONCILE_TIMEOUT_S + 60, `Kustomization await timeout ${awaitTimeout(ks)}`);
+        assert.deepEqual(pick(ks.metadata.annotations, Object.keys(expectedAnnotations)), expectedAnnotations);
         assert.deepEqual(ks.spec.sourceRef, { kind: "OCIRepository", name: SOURCE_NAME });
         assert.equal(ks.spec.path, "./");
         assert.equal(ks.spec.interval, "1m");
@@ -348,6 +357,49 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         }
         const cp = await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", "disallow-latest-tag"]);
         assert.notEqual(cp.spec.validationFailureAction, "Enforce");
+    });
+
+    step("Kyverno reports every ClusterPolicy and ValidatingPolicy from policies/ Ready, and its webhooks point at the running admission controller", 4 * MIN, async () => {
+        await kyverno!.admissionReady(2 * MIN);
+        const out = await outputs();
+        const byKind = (kind: string) => (out.policies as { name: string; kind: string }[]).filter((p) => p.kind === kind).map((p) => p.name).sort();
+        assert.ok(byKind("ClusterPolicy").length >= 3 && byKind("ValidatingPolicy").length >= 2, JSON.stringify(out.policies));
+        // READY as `kubectl get` prints it, from Kyverno's own status (its CRDs' printer columns).
+        const tables = async () => ({
+            ClusterPolicy: await kubectlTable(ws, kubeconfigFile, ["clusterpolicies.kyverno.io"]),
+            ValidatingPolicy: await kubectlTable(ws, kubeconfigFile, ["validatingpolicies.policies.kyverno.io"]),
+        });
+        const ready = await eventually("every policy Ready", 2 * MIN, async () => {
+            const t = await tables();
+            const ok = (kind: "ClusterPolicy" | "ValidatingPolicy") => byKind(kind).every((n) => t[kind].find((row) => row.NAME === n)?.READY === (kind === "ClusterPolicy" ? "True" : "true"));
+            return ok("ClusterPolicy") && ok("ValidatingPolicy") ? t : undefined;
+        }, async () => JSON.stringify(await tables(), null, 1) + "\n" + kyverno!.timeline().join("\n"));
+        assert.deepEqual(ready.ClusterPolicy.map((r) => r.NAME).sort(), byKind("ClusterPolicy"), "kubectl lists exactly the stack's ClusterPolicies");
+        assert.deepEqual(ready.ValidatingPolicy.map((r) => r.NAME).sort(), byKind("ValidatingPolicy"));
+        for (const row of ready.ClusterPolicy) assert.equal(row.ADMISSION, "true", `${row.NAME}: admission on`);
+
+        const hooks = (await kubectlJson(ws, kubeconfigFile, ["validatingwebhookconfigurations", "-l", "webhook.kyverno.io/managed-by=kyverno"])).items as any[];
+        const names = hooks.map((h) => h.metadata.name);
+        for (const n of ["kyverno-policy-validating-webhook-cfg", "kyverno-resource-validating-webhook-cfg"]) assert.ok(names.includes(n), `${n} registered (got ${names.join(", ")})`);
+        for (const h of hooks) for (const w of h.webhooks) assert.match(w.clientConfig.url, /^https:\/\/127\.0\.0\.1:\d+\//, `${h.metadata.name}/${w.name} calls the local admission controller`);
+    });
+
+    step("audit: Pods that break a classic and a CEL policy are admitted and reported as failures in PolicyReports", 5 * MIN, async () => {
+        const ns = await kubectl(ws, kubeconfigFile, ["create", "namespace", WORKLOADS_NS]);
+        assert.equal(ns.code, 0, ns.stderr);
+        for (const [pod, policy] of Object.entries(BAD_PODS)) {
+            const r = await createPod(ws, kubeconfigFile, testPod(pod, WORKLOADS_NS, pod === "uses-host-path" ? { hostPath: true } : { image: "registry.example/e2e/app:latest" }));
+            assert.equal(r.code, 0, `audit admits ${pod} (breaks ${policy}): ${r.output}`);
+        }
+        const results = await eventually("PolicyReports with both failures", 3 * MIN, async () => {
+            const all = await policyReportResults(ws, kubeconfigFile, WORKLOADS_NS);
+            const failed = Object.entries(BAD_PODS).every(([pod, policy]) => all.some((x) => x.policy === policy && x.result === "fail" && x.resources.some((res) => res.name === pod)));
+            return failed ? all : undefined;
+        }, async () => JSON.stringify(await policyReportResults(ws, kubeconfigFile, WORKLOADS_NS), null, 1));
+        const hostPath = results.find((x) => x.policy === "disallow-host-path" && x.result === "fail")!;
+        assert.match(hostPath.message ?? "", /hostPath volumes are not allowed/, "the CEL policy's own message");
+        const latest = results.find((x) => x.policy === "disallow-latest-tag" && x.result === "fail")!;
+        assert.match(latest.message ?? "", /mutable image tag/, "the classic policy's own message");
     });
 
     step("the registry holds the artifact with the digest the stack outputs; kubeconfig is a secret output", 2 * MIN, async () => {
@@ -410,7 +462,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
 
     let edited: { changed: string; added: string; removed: string };
     let authFailure = "";
-    step("edit one policy, add one, delete one: the preview diff names exactly those three; elsewhere only the revision annotations change", 8 * MIN, async () => {
+    step("edit one policy, add one, delete one: the preview diff names exactly those three, and nothing else changes but the Flux status check", 8 * MIN, async () => {
         const changedFile = path.join(policiesDir, "disallow-latest-tag.yaml");
         const removedFile = path.join(policiesDir, "restrict-node-port.yaml");
         const addedSource = path.join(samplePoliciesDir, "disallow-host-namespaces.yaml");
@@ -426,8 +478,9 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const { steps } = await previewJson();
         const changes = revisionChanges(steps);
         const byName = Object.fromEntries(changes.map((s) => [resourceName(s.urn), s]));
-        assert.deepEqual(Object.keys(byName).sort(), ["policies-push", "policy-source-apply", "policy-source-source"].sort(),
-            `only the artifact and the two Flux objects change, got: ${changes.map((s) => `${s.op} ${resourceName(s.urn)}`).join(", ")}`);
+        // The Flux objects carry nothing per revision: only the artifact changes (and the status check is replaced).
+        assert.deepEqual(Object.keys(byName), ["policies-push"],
+            `only the artifact changes, got: ${changes.map((s) => `${s.op} ${resourceName(s.urn)}`).join(", ")}`);
         for (const s of changes) assert.equal(s.op, "update", `${resourceName(s.urn)} is updated in place, not ${s.op}`);
 
         const push = byName["policies-push"];
@@ -437,21 +490,6 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.deepEqual(topLevel.filter((k) => !["policies", "digest", "layerDigest", "revision"].includes(k)), [],
             `the artifact's other inputs are unchanged (changed: ${topLevel.join(", ")})`);
 
-        for (const name of ["policy-source-source", "policy-source-apply"]) {
-            const s = byName[name];
-            const paths = Object.keys(s.detailedDiff ?? {});
-            assert.ok(paths.length > 0, `${name} has a detailed diff`);
-            for (const p of paths) assert.match(p, /^metadata\.annotations\b/, `${name}: only annotations change, not ${p}`);
-            // The annotations are computed from the artifact's revision: unknown as a whole at preview, or
-            // an object that differs in the two revision-carrying keys only.
-            const oldA = s.oldState?.inputs?.metadata?.annotations;
-            const newA = s.newState?.inputs?.metadata?.annotations;
-            if (newA !== UNKNOWN && newA && typeof newA === "object") {
-                for (const k of changedKeys(oldA, newA)) {
-                    assert.ok(["pulumi.com/waitFor", "reconcile.fluxcd.io/requestedAt"].includes(k), `${name}: annotation ${k} changes`);
-                }
-            }
-        }
     });
 
     step("pulumi up with the edits under the same tag refuses to move the tag (the program's message) and changes nothing", 8 * MIN, async () => {
@@ -469,8 +507,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await ws.pulumiOk(["config", "set", "artifactTag", NEXT_TAG]);
         const { steps } = await previewJson();
         const changes = revisionChanges(steps);
-        assert.deepEqual(changes.map((s) => [s.op, resourceName(s.urn)]).sort(),
-            [["update", "policies-push"], ["update", "policy-source-apply"], ["update", "policy-source-source"]]);
+        assert.deepEqual(changes.map((s) => [s.op, resourceName(s.urn)]), [["update", "policies-push"]]);
         const writesBefore = registryWrites().length;
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 12 * MIN });
         const out = await outputs();
@@ -495,7 +532,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
     step("enforcement: enforce changes only the Kustomization's patches, and up makes every validate rule enforce", 15 * MIN, async () => {
         await ws.pulumiOk(["config", "set", "enforcement", "enforce"]);
         const { steps } = await previewJson();
-        const changes = steps.filter((s) => s.op !== "same");
+        const changes = revisionChanges(steps);
         assert.deepEqual(changes.map((s) => [s.op, resourceName(s.urn)]), [["update", "policy-source-apply"]],
             `only the Kustomization changes, got: ${changes.map((s) => `${s.op} ${resourceName(s.urn)}`).join(", ")}`);
         const paths = Object.keys(changes[0].detailedDiff ?? {});
@@ -508,7 +545,40 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const cp = await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", "disallow-latest-tag"]);
         assert.equal(cp.spec.validationFailureAction, "Enforce");
         for (const rule of cp.spec.rules.filter((r: any) => r.validate)) assert.equal(rule.validate.failureAction, "Enforce", `rule ${rule.name}`);
+        const vpol = await kubectlJson(ws, kubeconfigFile, ["validatingpolicies.policies.kyverno.io", "disallow-host-path"]);
+        assert.deepEqual(vpol.spec.validationActions, ["Deny"]);
         assert.equal((await outputs()).enforcement, "enforce");
+    });
+
+    step("enforce: Kyverno denies the same Pods with each policy's own message (classic and CEL) and admits a compliant one", 5 * MIN, async () => {
+        const latest = await createPod(ws, kubeconfigFile, testPod("uses-latest-tag", WORKLOADS_NS, { image: "registry.example/e2e/app:latest" }));
+        assert.notEqual(latest.code, 0, `enforce denies uses-latest-tag: ${latest.output}`);
+        assert.match(latest.output, /admission webhook "[^"]*kyverno[^"]*" denied the request/);
+        assert.match(latest.output, /disallow-latest-tag/);
+        assert.match(latest.output, /Using a mutable image tag e\.g\. 'latest' is not allowed\./);
+
+        const hostPath = await createPod(ws, kubeconfigFile, testPod("uses-host-path", WORKLOADS_NS, { hostPath: true }));
+        assert.notEqual(hostPath.code, 0, `enforce denies uses-host-path: ${hostPath.output}`);
+        assert.match(hostPath.output, /denied the request/);
+        assert.match(hostPath.output, /hostPath volumes are not allowed: mount a PersistentVolumeClaim, a ConfigMap or an emptyDir instead\./);
+
+        const compliant = await createPod(ws, kubeconfigFile, testPod("compliant", WORKLOADS_NS));
+        assert.equal(compliant.code, 0, `enforce admits a compliant Pod: ${compliant.output}`);
+    });
+
+    step("back to audit: up removes the patches and the same Pods are admitted again", 10 * MIN, async () => {
+        await ws.pulumiOk(["config", "set", "enforcement", "audit"]);
+        const writesBefore = registryWrites().length;
+        await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
+        assert.equal(registryWrites().length, writesBefore, "nothing is pushed");
+        const ks = await kubectlJson(ws, kubeconfigFile, ["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        assert.deepEqual(ks.spec.patches ?? [], []);
+        for (const pod of Object.keys(BAD_PODS)) {
+            const r = await createPod(ws, kubeconfigFile, testPod(pod, WORKLOADS_NS, pod === "uses-host-path" ? { hostPath: true } : { image: "registry.example/e2e/app:latest" }));
+            assert.equal(r.code, 0, `audit admits ${pod} again: ${r.output}`);
+        }
+        assert.equal((await outputs()).enforcement, "audit");
+        await ws.pulumiOk(["preview", "--expect-no-changes"]);
     });
 
     step("examples/consumer previews and reads the outputs through a StackReference on the same backend", 10 * MIN, async () => {
@@ -539,35 +609,38 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await ws.pulumiOk(["stack", "rm", "--yes", STACK], opts);
     });
 
-    step(`a wrong password in the cluster's pull secret: pulumi up of ${AUTH_TAG} fails after reconcileTimeout quoting Flux's authentication message`, 12 * MIN, async () => {
+    step(`a wrong password in the cluster's pull secret: pulumi up of ${AUTH_TAG} fails after reconcileTimeout quoting Flux's authentication message; five fail-then-retry rounds each end with no changes`, 25 * MIN, async () => {
         const secretName = `${SOURCE_NAME}-registry`;
         const saved = await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, secretName]);
         const host = new URL(registry.baseUrl).host;
         const wrong = JSON.stringify({ auths: { [host]: { username: registry.username, password: "not-the-password", auth: Buffer.from(`${registry.username}:not-the-password`).toString("base64") } } });
-        const patch = JSON.stringify({ data: { ".dockerconfigjson": Buffer.from(wrong).toString("base64") } });
-        await kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", patch]);
+        const breakSecret = () => kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: { ".dockerconfigjson": Buffer.from(wrong).toString("base64") } })]);
+        // Put the right secret back, as Pulumi wrote it.
+        const restoreSecret = () => kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: saved.data })]);
         await ws.pulumiOk(["config", "set", "reconcileTimeout", "30s"]);
-        await ws.pulumiOk(["config", "set", "artifactTag", AUTH_TAG]);
-        const r = await ws.pulumi(["up", "--yes"], { timeoutMs: 6 * MIN });
-        authFailure = r.stdout + r.stderr;
-        assert.notEqual(r.code, 0, "pulumi up fails instead of hanging");
-        assert.match(authFailure, new RegExp(`Flux did not apply ${AUTH_TAG.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64} within 30s`));
-        assert.match(authFailure, /ocirepositories\/flux-system\/kyverno-policies: Ready=False \(\w+\): .*(UNAUTHORIZED|authentication required)/);
-        // In pulumi-command's words: the exit status, the script (Go-quoted, on one line), then what it printed.
-        assert.match(authFailure, /exit status 1: running "[^\n]*":\n\s*Flux did not apply /);
-        // Put the right secret back (as Pulumi wrote it) and let the stack converge again.
-        const restore = JSON.stringify({ data: saved.data });
-        await kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", restore]);
+        // Each round ships a new release while the pull secret is wrong, then retries with it right.
+        const tags = [AUTH_TAG, "1.0.3", "1.0.4", "1.0.5", "1.0.6"];
+        for (const [round, tag] of tags.entries()) {
+            await breakSecret();
+            await ws.pulumiOk(["config", "set", "artifactTag", tag]);
+            const r = await ws.pulumi(["up", "--yes"], { timeoutMs: 6 * MIN });
+            const text = r.stdout + r.stderr;
+            if (round === 0) authFailure = text;
+            assert.equal(r.timedOut, false, `round ${round + 1}: pulumi up returned on its own (it was not killed at the harness timeout)`);
+            assert.notEqual(r.code, 0, `round ${round + 1}: pulumi up fails`);
+            assert.match(text, new RegExp(`Flux did not apply ${tag.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64} within 30s`));
+            assert.match(text, /ocirepositories\/flux-system\/kyverno-policies: Ready=False \(\w+\): .*(UNAUTHORIZED|authentication required)/);
+            // The real pulumi-command's error format: the command, then what it printed.
+            assert.match(text, /exit status 1: running "[^\n]*":\n\s*Flux did not apply /);
+            await restoreSecret();
+            await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
+            await ws.pulumiOk(["preview", "--expect-no-changes"]);
+            const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+            assert.equal(repo.status.artifact.revision, (await outputs()).artifactRevision, `round ${round + 1}: Flux serves the new tag once the secret is right`);
+        }
         await ws.pulumiOk(["config", "set", "reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`]);
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
-        // After an update whose await failed, pulumi-kubernetes 4.25 has (intermittently, 1 run in
-        // 3 here) recorded the Flux objects' live annotations of the previous revision although the
-        // retry applied the new ones; one more up settles it. Under investigation: see the notes.
-        const settled = await ws.pulumi(["preview", "--expect-no-changes"]);
-        if (settled.code !== 0) await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
-        const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
-        assert.equal(repo.status.artifact.revision, (await outputs()).artifactRevision, "Flux serves the new tag once the secret is right");
     });
 
     step("no secret in plain text: state export, the engine's JSON events, every pulumi command's output, the errors provoked", 8 * MIN, async () => {
@@ -599,7 +672,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const r = await ws.pulumi(["preview"]);
         assert.notEqual(r.code, 0, "preview fails");
         const text = r.stdout + r.stderr;
-        assert.match(text, /artifactTag = "1\.0\.2" does not satisfy policy-stack:semverRange = "<1\.0\.0": Flux would never select this artifact/);
+        assert.match(text, /artifactTag = "1\.0\.6" does not satisfy policy-stack:semverRange = "<1\.0\.0": Flux would never select this artifact/);
         assert.match(text, /Resources:\s+\d+ unchanged\s+1 errored/, "the summary lists no change");
         assert.doesNotMatch(text, /\b\d+ to (create|update|delete|replace)\b/, "no resource step was planned");
         await ws.pulumiOk(["config", "rm", "semverRange"]);
@@ -607,19 +680,40 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
     });
 
-    step("destroying Kyverno (and what depends on it) leaves no webhook configuration and no Kyverno ClusterRole", 15 * MIN, async () => {
+    step("destroying Kyverno (and what depends on it) leaves no webhook configuration and no Kyverno ClusterRole; a Pod is admitted afterwards", 15 * MIN, async () => {
+        const webhookKinds = ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"];
+        // kubectlJson throws on any error, so an unreadable list fails the step instead of reading as empty.
+        const kyvernoWebhooks = async () => (await Promise.all(webhookKinds.map(async (kind) =>
+            ((await kubectlJson(ws, kubeconfigFile, [kind])).items as any[]).map((i) => `${kind}/${i.metadata.name}`)))).flat().filter((n) => /kyverno/.test(n)).sort();
+        const kyvernoRoles = async () => ((await kubectlJson(ws, kubeconfigFile, ["clusterroles"])).items as any[]).map((r) => r.metadata.name as string).filter((n) => n.startsWith("kyverno:")).sort();
+        const crdNames = async () => ((await kubectlJson(ws, kubeconfigFile, ["crd"])).items as any[]).map((c) => c.metadata.name as string);
+
+        // First what is there, so that each "none left" below can fail.
+        const hooksBefore = await kyvernoWebhooks();
+        assert.ok(hooksBefore.includes("validatingwebhookconfigurations/kyverno-resource-validating-webhook-cfg"), `Kyverno registered its webhooks: ${hooksBefore.join(", ")}`);
+        assert.ok(hooksBefore.includes("mutatingwebhookconfigurations/kyverno-policy-mutating-webhook-cfg"), hooksBefore.join(", "));
+        const rolesBefore = await kyvernoRoles();
+        for (const r of ["kyverno:admission-controller", "kyverno:reports-controller"]) assert.ok(rolesBefore.includes(r), `${r} exists before (got ${rolesBefore.join(", ")})`);
+        const policiesBefore = (await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io"])).items as any[];
+        assert.ok(policiesBefore.length > 0, "policies exist before");
+        assert.ok((await crdNames()).includes("clusterpolicies.kyverno.io"));
+
         const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout);
         const release = (state.deployment.resources as any[]).find((r) => r.type === "kubernetes:helm.sh/v3:Release");
         assert.ok(release, "the Kyverno release is in the state");
-        await ws.pulumiOk(["destroy", "--yes", "--target", release.urn, "--target-dependents"], { timeoutMs: 12 * MIN });
-        for (const kind of ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"]) {
-            const items = (await kubectlJson(ws, kubeconfigFile, [kind])).items as any[];
-            assert.deepEqual(items.map((i) => i.metadata.name).filter((n: string) => /kyverno/.test(n)), [], `no Kyverno ${kind}`);
-        }
-        const roles = (await kubectlJson(ws, kubeconfigFile, ["clusterroles"])).items as any[];
-        assert.deepEqual(roles.map((r) => r.metadata.name).filter((n: string) => n.startsWith("kyverno:")), [], "no Kyverno ClusterRole is left (none re-created by the aggregation controller)");
-        const policies = (await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io"]).catch(() => ({ items: [] }))).items as any[];
-        assert.deepEqual(policies, [], "Flux pruned the policies when the Kustomization went");
+        const cleanup = (state.deployment.resources as any[]).find((r) => r.urn.endsWith("::kyverno-webhook-cleanup"));
+        assert.ok(cleanup, "the webhook cleanup step is in the state");
+        await ws.pulumiOk(["destroy", "--yes", "--target", cleanup.urn, "--target-dependents"], { timeoutMs: 12 * MIN });
+
+        assert.deepEqual(await kyvernoWebhooks(), [], "no Kyverno webhook configuration is left");
+        assert.deepEqual(await kyvernoRoles(), [], "no Kyverno ClusterRole is left (none re-created by the aggregation controller)");
+        assert.ok(!(await crdNames()).includes("clusterpolicies.kyverno.io"), "the chart's CRDs went with the release (and the policies with them)");
+        // The harness stopped the controllers because their Deployments went, as pods would go.
+        assert.deepEqual(kyverno!.runningControllers(), [], kyverno!.timeline().join("\n"));
+        assert.ok(kyverno!.timeline().some((l) => /stopped kyverno-admission-controller: Deployment deleted/.test(l)), kyverno!.timeline().join("\n"));
+        // With fail-closed webhooks left behind and no Kyverno to answer them, this create would be refused.
+        const after = await createPod(ws, kubeconfigFile, testPod("after-kyverno", WORKLOADS_NS, { image: "registry.example/e2e/app:latest" }));
+        assert.equal(after.code, 0, `a Pod is admitted once Kyverno is gone: ${after.output}`);
     });
 
     step("pulumi destroy removes everything: kind delete ran, no kwok cluster is left, the state is empty", 20 * MIN, async () => {

@@ -21,6 +21,8 @@ export interface RunResult {
     ms: number;
     /** The log file holding the command line and both streams. */
     log: string;
+    /** The harness killed it at its timeout (it did not exit on its own). */
+    timedOut: boolean;
 }
 
 export interface RunOptions {
@@ -151,7 +153,7 @@ export class E2eWorkspace {
                 const exit = code ?? (signal ? 128 : 1);
                 out.end(`\n[exit ${exit}${signal ? ` signal ${signal}` : ""}${timedOut ? " TIMEOUT" : ""} after ${ms} ms]\n`);
                 if (!opts.quiet) this.history.push({ label, log, code: exit, ms });
-                resolve({ code: exit, stdout, stderr: timedOut ? `${stderr}\n[timed out after ${ms} ms]` : stderr, ms, log });
+                resolve({ code: exit, stdout, stderr: timedOut ? `${stderr}\n[timed out after ${ms} ms]` : stderr, ms, log, timedOut });
             });
             child.stdin.end(opts.input ?? "");
         });

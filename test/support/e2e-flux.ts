@@ -1,7 +1,9 @@
 /**
  * Starts the real Flux controllers for an end-to-end `pulumi up` as soon as the program's kind
  * (kwok) cluster exists and Flux's CRDs are established — the OCIRepository and Kustomization wait
- * for them. Shared by the e2e scenario and the no-op preview benchmark.
+ * for them. Shared by the e2e scenario and the no-op preview benchmark. source-controller gets no
+ * extra trust: it reaches the test registry's TLS only through the CA Secret the program creates
+ * (the OCIRepository's certSecretRef), so a wrong Secret fails the run.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -16,8 +18,6 @@ export interface StartFluxWhenReadyOptions {
     ws: E2eWorkspace;
     /** kind cluster name the program creates. */
     cluster: string;
-    /** Registry CA for source-controller. */
-    caFile?: string;
     /** Stop waiting when this turns true (the `pulumi up` ended). */
     done: () => boolean;
 }
@@ -40,7 +40,6 @@ export async function startFluxWhenReady(o: StartFluxWhenReadyOptions): Promise<
                     return await startFluxControllers({
                         kubeconfig,
                         workDir: path.join(ws.root, "flux"),
-                        caFile: o.caFile,
                         binDir: path.dirname(ws.tools.tools["source-controller"]),
                     });
                 }

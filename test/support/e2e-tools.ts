@@ -28,6 +28,9 @@ export const E2E_TOOLS = [
     // Flux, run as local processes against the same API server.
     "source-controller",
     "kustomize-controller",
+    // Kyverno's admission and reports controllers, run as local processes against the same API server.
+    "kyverno",
+    "reports-controller",
 ] as const;
 
 /** The directory holding the kind shim (put first on the test's PATH). */
