@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
-import { kindCommands, renderKindConfig } from "../lib/kind";
+import { KIND_CLUSTER_COMMANDS, kindClusterEnvironment, renderKindConfig } from "../lib/kind";
 
 export interface ClusterArgs {
     /**
@@ -46,10 +46,10 @@ export class Cluster extends pulumi.ComponentResource {
         const mode = args.mode ?? "kind";
         if (mode === "kind") {
             if (args.name === undefined) throw new pulumi.ResourceError("Cluster: 'name' is required for a kind cluster", this);
-            const commands = pulumi.output(args.name).apply((n) => kindCommands(n, args.waitSeconds ?? 120));
             this.kindCluster = new command.local.Command(`${name}-kind`, {
-                create: commands.create,
-                delete: commands.delete,
+                create: KIND_CLUSTER_COMMANDS.create,
+                delete: KIND_CLUSTER_COMMANDS.delete,
+                environment: pulumi.output(args.name).apply((n) => kindClusterEnvironment(n, args.waitSeconds ?? 120)),
                 stdin: pulumi.output(args.nodeImage ?? "kindest/node:v1.34.0").apply((nodeImage) =>
                     renderKindConfig({ nodeImage, localRegistry: args.localRegistry ?? false })),
                 // stdout is the kubeconfig (credentials): only kind's progress on stderr is logged.

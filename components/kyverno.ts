@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
-import { detachedOrphanReaperScript, webhookCleanupScript } from "../lib/kyverno";
+import { ORPHAN_REAPER_COMMAND, orphanReaperEnvironment, WEBHOOK_CLEANUP_COMMAND, webhookCleanupEnvironment } from "../lib/kyverno";
 import { kubectlEnvironment } from "./kubectlEnvironment";
 
 export interface KyvernoArgs {
@@ -45,9 +45,11 @@ export class Kyverno extends pulumi.ComponentResource {
         // Created before the release and deleted after it (the release depends on it): its delete
         // step removes the webhook configurations Kyverno registered, once its pods are gone.
         const webhookCleanup = new command.local.Command(`${name}-webhook-cleanup`, {
-            delete: pulumi.all([namespace, args.context]).apply(([ns, context]) =>
-                webhookCleanupScript({ namespace: ns, timeoutSeconds: 120, context })),
-            environment: kubectlEnvironment(args.kubeconfig),
+            // The delete step runs with the environment the last update recorded: a change of the
+            // script or its parameters is an update (which runs nothing, there is no create).
+            delete: WEBHOOK_CLEANUP_COMMAND,
+            environment: kubectlEnvironment(args.kubeconfig, pulumi.all([namespace, args.context]).apply(([ns, context]) =>
+                webhookCleanupEnvironment({ namespace: ns, timeoutSeconds: 120, context }))),
             logging: "stderr",
         }, { parent: this });
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
@@ -63,11 +65,11 @@ export class Kyverno extends pulumi.ComponentResource {
             cleanupOnFail: true,
         }, { parent: this, dependsOn: [webhookCleanup] });
         // Deleted just before the release, its delete step starts a watcher that lives through the
-        // uninstall: see lib/kyverno.ts for the Kubernetes race it works around.
+        // uninstall: see lib/sh/kyverno-orphan-reaper.sh for the Kubernetes race it works around.
         new command.local.Command(`${name}-uninstall-helper`, {
-            delete: pulumi.all([namespace, args.context]).apply(([ns, context]) =>
-                detachedOrphanReaperScript({ release: "kyverno", namespace: ns, timeoutSeconds: timeoutSeconds + 60, context })),
-            environment: kubectlEnvironment(args.kubeconfig),
+            delete: ORPHAN_REAPER_COMMAND,
+            environment: kubectlEnvironment(args.kubeconfig, pulumi.all([namespace, args.context]).apply(([ns, context]) =>
+                orphanReaperEnvironment({ release: "kyverno", namespace: ns, timeoutSeconds: timeoutSeconds + 60, context }))),
             logging: "stderr",
         }, { parent: this, dependsOn: [this.release] });
         this.version = this.release.status.version;

@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
-import { localRegistryHostingData, registryConnectCommand, registryContainerCommands } from "../lib/kind";
+import {
+    localRegistryHostingData, REGISTRY_CONNECT_COMMAND, REGISTRY_CONTAINER_COMMANDS, registryConnectEnvironment, registryContainerEnvironment,
+} from "../lib/kind";
 
 export interface LocalRegistryArgs {
     /** Name of the kind cluster whose nodes use the registry (pass the Cluster's output: the wiring waits for it). */
@@ -34,16 +36,17 @@ export class LocalRegistry extends pulumi.ComponentResource {
         const containerName = args.containerName ?? "kind-registry";
         const hostPort = args.hostPort ?? 5001;
         const image = args.image ?? "registry:2";
-        const containerCommands = registryContainerCommands({ containerName, hostPort, image });
         this.container = new command.local.Command(`${name}-container`, {
+            create: REGISTRY_CONTAINER_COMMANDS.create,
+            delete: REGISTRY_CONTAINER_COMMANDS.delete,
             // Built from plain values only: no dependency on the cluster.
-            create: containerCommands.create,
-            delete: containerCommands.delete,
+            environment: registryContainerEnvironment({ containerName, hostPort, image }),
             logging: "stderr",
         }, { parent: this });
         const connect = new command.local.Command(`${name}-connect`, {
-            create: pulumi.output(args.clusterName).apply((clusterName) =>
-                registryConnectCommand({ containerName, hostPort, clusterName })),
+            create: REGISTRY_CONNECT_COMMAND,
+            environment: pulumi.output(args.clusterName).apply((clusterName) =>
+                registryConnectEnvironment({ containerName, hostPort, clusterName })),
             triggers: [this.container.id],
             logging: "stderr",
         }, { parent: this });

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { fluxWaitScript } from "../lib/fluxWait";
+import { FLUX_WAIT_COMMAND, fluxWaitEnvironment } from "../lib/fluxWait";
 import { kubectlEnvironment } from "./kubectlEnvironment";
 import { Kustomization, KustomizationDependency, KustomizePatch, OCIRepository } from "./crds/flux";
 
@@ -122,9 +122,11 @@ export class PolicySource extends pulumi.ComponentResource {
         // revision changes or either object's spec does (a new generation, e.g. new patches).
         const generation = (r: OCIRepository | Kustomization) => r.metadata.apply((m) => m.generation ?? 0);
         this.fluxStatus = new command.local.Command(`${name}-flux-status`, {
-            create: pulumi.all([revision, namespace, sourceName, args.context]).apply(([r, ns, n, context]) =>
-                fluxWaitScript({ namespace: ns, name: n, revision: r, timeoutSeconds, context })),
-            environment: kubectlEnvironment(args.kubeconfig),
+            // The script and its parameters are in the environment: a change of either is an update,
+            // which runs `create` again.
+            create: FLUX_WAIT_COMMAND,
+            environment: kubectlEnvironment(args.kubeconfig, pulumi.all([revision, namespace, sourceName, args.context]).apply(([r, ns, n, context]) =>
+                fluxWaitEnvironment({ namespace: ns, name: n, revision: r, timeoutSeconds, context }))),
             triggers: [revision, generation(this.ociRepository), generation(this.kustomization)],
             logging: "stderr",
         }, { parent: this, dependsOn: [this.ociRepository, this.kustomization] });

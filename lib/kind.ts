@@ -1,19 +1,16 @@
 /**
- * kind cluster and local-registry command lines (kind's documented "local registry" recipe).
+ * The kind cluster and kind's documented "local registry" recipe: the kind configuration, and the
+ * environment of the scripts in `lib/sh/` that the components run through `@pulumi/command`
+ * (`kind-cluster.sh`, `registry-container.sh`, `registry-connect.sh`). Names reach the scripts as
+ * environment variables, never as shell text.
  *
- * Pure module: the components hand these strings to `@pulumi/command`, and unit tests check them
- * without Docker. Names reaching a shell are validated as DNS labels by the config module; they
- * are still quoted here so the commands stay safe if that ever changes.
+ * Pure module: unit tests run the scripts against fake `kind` and `docker` commands.
  */
 import * as yaml from "js-yaml";
+import { readScript, SCRIPT_VARIABLE, scriptCommand } from "./scripts";
 
 /** Where containerd looks for per-registry host configuration on kind nodes. */
 export const CONTAINERD_CERTS_DIR = "/etc/containerd/certs.d";
-
-/** Single-quotes a value for POSIX sh. */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 export interface KindConfigOptions {
     nodeImage: string;
@@ -36,27 +33,23 @@ export function renderKindConfig(options: KindConfigOptions): string {
     return yaml.dump(config, { lineWidth: -1, noRefs: true });
 }
 
-export interface KindCommands {
-    /** Creates the cluster (config on stdin) unless it exists, then prints its kubeconfig on stdout. */
-    create: string;
-    delete: string;
-}
-
+export const KIND_CLUSTER_SCRIPT = "kind-cluster.sh";
 /**
- * Commands for a kind cluster. `create` is idempotent so a retried `pulumi up` after a partial
- * failure adopts the cluster instead of failing on "node(s) already exist".
+ * The kind cluster's Command lines. `create` reads the kind configuration on stdin, is idempotent
+ * (a retried `pulumi up` after a partial failure adopts the cluster instead of failing on
+ * "node(s) already exist") and prints the kubeconfig on stdout.
  */
-export function kindCommands(clusterName: string, waitSeconds = 120): KindCommands {
-    const name = shellQuote(clusterName);
+export const KIND_CLUSTER_COMMANDS = {
+    create: scriptCommand(KIND_CLUSTER_SCRIPT, "create"),
+    delete: scriptCommand(KIND_CLUSTER_SCRIPT, "delete"),
+};
+
+/** The kind cluster Command's environment. */
+export function kindClusterEnvironment(clusterName: string, waitSeconds = 120): Record<string, string> {
     return {
-        create: [
-            "set -e",
-            `if ! kind get clusters 2>/dev/null | grep -qx ${name}; then`,
-            `  kind create cluster --name ${name} --config=- --wait ${waitSeconds}s >&2`,
-            "fi",
-            `kind get kubeconfig --name ${name}`,
-        ].join("\n"),
-        delete: `kind delete cluster --name ${name}`,
+        [SCRIPT_VARIABLE]: readScript(KIND_CLUSTER_SCRIPT),
+        KIND_CLUSTER: clusterName,
+        KIND_WAIT_SECONDS: String(waitSeconds),
     };
 }
 
@@ -66,23 +59,23 @@ export interface RegistryContainerOptions {
     image: string;
 }
 
-export interface RegistryContainerCommands {
-    /** Starts the registry container unless it runs (needs no cluster: the push needs only this). */
-    create: string;
-    delete: string;
-}
+export const REGISTRY_CONTAINER_SCRIPT = "registry-container.sh";
+/**
+ * Step 1 of the recipe, the registry container published on 127.0.0.1 only: `create` starts it
+ * unless it runs (it needs no cluster: the push needs only this).
+ */
+export const REGISTRY_CONTAINER_COMMANDS = {
+    create: scriptCommand(REGISTRY_CONTAINER_SCRIPT, "create"),
+    delete: scriptCommand(REGISTRY_CONTAINER_SCRIPT, "delete"),
+};
 
-/** Step 1 of the recipe: the registry container, published on 127.0.0.1 only. */
-export function registryContainerCommands(o: RegistryContainerOptions): RegistryContainerCommands {
-    const container = shellQuote(o.containerName);
+/** The registry container Command's environment. */
+export function registryContainerEnvironment(o: RegistryContainerOptions): Record<string, string> {
     return {
-        create: [
-            "set -e",
-            `if [ "$(docker inspect -f '{{.State.Running}}' ${container} 2>/dev/null || true)" != 'true' ]; then`,
-            `  docker run -d --restart=always -p ${shellQuote(`127.0.0.1:${o.hostPort}:5000`)} --network bridge --name ${container} ${shellQuote(o.image)} >&2`,
-            "fi",
-        ].join("\n"),
-        delete: `docker rm -f ${container}`,
+        [SCRIPT_VARIABLE]: readScript(REGISTRY_CONTAINER_SCRIPT),
+        REGISTRY_CONTAINER: o.containerName,
+        REGISTRY_HOST_PORT: String(o.hostPort),
+        REGISTRY_IMAGE: o.image,
     };
 }
 
@@ -92,24 +85,22 @@ export interface RegistryConnectOptions {
     clusterName: string;
 }
 
+export const REGISTRY_CONNECT_SCRIPT = "registry-connect.sh";
 /**
  * Steps 3 and 4 of the recipe: every node's containerd resolves `localhost:<port>` to the
  * registry container, and the container joins the `kind` network so pods reach it by name.
  */
-export function registryConnectCommand(o: RegistryConnectOptions): string {
-    const container = shellQuote(o.containerName);
-    const hostsDir = `${CONTAINERD_CERTS_DIR}/localhost:${o.hostPort}`;
-    const hostsToml = `[host."http://${o.containerName}:5000"]`;
-    return [
-        "set -e",
-        `for node in $(kind get nodes --name ${shellQuote(o.clusterName)}); do`,
-        `  docker exec "$node" mkdir -p ${shellQuote(hostsDir)}`,
-        `  printf '%s\\n' ${shellQuote(hostsToml)} | docker exec -i "$node" cp /dev/stdin ${shellQuote(`${hostsDir}/hosts.toml`)}`,
-        "done",
-        `if [ "$(docker inspect -f '{{json .NetworkSettings.Networks.kind}}' ${container})" = 'null' ]; then`,
-        `  docker network connect kind ${container}`,
-        "fi",
-    ].join("\n");
+export const REGISTRY_CONNECT_COMMAND = scriptCommand(REGISTRY_CONNECT_SCRIPT);
+
+/** The registry connect Command's environment. */
+export function registryConnectEnvironment(o: RegistryConnectOptions): Record<string, string> {
+    return {
+        [SCRIPT_VARIABLE]: readScript(REGISTRY_CONNECT_SCRIPT),
+        KIND_CLUSTER: o.clusterName,
+        REGISTRY_CONTAINER: o.containerName,
+        REGISTRY_HOST_PORT: String(o.hostPort),
+        CONTAINERD_CERTS_DIR,
+    };
 }
 
 /** The `local-registry-hosting` ConfigMap data (KEP-1755), which tools read to find the registry. */

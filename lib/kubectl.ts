@@ -1,22 +1,20 @@
 /**
- * Shell fragments shared by the scripts the components run with kubectl (the Flux status check,
- * the Kyverno uninstall helper). kubectl is the client so any kubeconfig works: client
- * certificates, tokens, exec plugins.
+ * The scripts the components run with kubectl (the Flux status check, the Kyverno uninstall helper
+ * and webhook cleanup) all start with `lib/sh/kubectl.sh`: it checks for kubectl, writes
+ * KUBECONFIG_DATA to a private temp file when set, and defines `k` (kubectl with KUBE_CONTEXT).
+ * kubectl is the client so any kubeconfig works: client certificates, tokens, exec plugins.
  */
-import { shellQuote } from "./kind";
+import { readScript } from "./scripts";
+
+/** `lib/sh/<file>` with `lib/sh/kubectl.sh` in front: one script, as `sh -c` runs it. */
+export function kubectlScript(file: string): string {
+    return `${readScript("kubectl.sh")}\n${readScript(file)}`;
+}
 
 /**
- * Checks for kubectl and, when KUBECONFIG_DATA is set, writes it to a private temp file removed on
- * exit; otherwise the ambient kubeconfig is used. Defines `k` as kubectl with the context.
+ * kubectl.sh's own parameters besides KUBECONFIG_DATA (which the component adds, as a secret).
+ * Always set, empty meaning the default, so nothing is taken from the caller's environment.
  */
-export function kubectlPreamble(context?: string): string[] {
-    const ctx = context ? ` --context ${shellQuote(context)}` : "";
-    return [
-        "set -u",
-        `command -v kubectl >/dev/null 2>&1 || { echo "kubectl is needed on PATH: https://kubernetes.io/docs/tasks/tools/" >&2; exit 1; }`,
-        `if [ -n "\${KUBECONFIG_DATA:-}" ]; then`,
-        `  kc=$(mktemp); trap 'rm -f "$kc"' EXIT; chmod 600 "$kc"; printf '%s' "$KUBECONFIG_DATA" > "$kc"; export KUBECONFIG="$kc"`,
-        "fi",
-        `k() { kubectl${ctx} "$@"; }`,
-    ];
+export function kubectlVariables(context: string | undefined): Record<string, string> {
+    return { KUBE_CONTEXT: context ?? "" };
 }

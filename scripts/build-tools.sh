@@ -26,6 +26,11 @@
 #
 # Not built: pulumi-resource-command (@pulumi/command). The module proxy
 # serves no version of github.com/pulumi/pulumi-command/provider.
+
+# The per-tool functions (build_<tool>, bins_<tool>, version_<tool>,
+# check_<tool>) are called by computed names ("build_$t"), which shellcheck
+# cannot follow: it would report them, and what only they call, unreachable.
+# shellcheck disable=SC2317
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

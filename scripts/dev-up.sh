@@ -17,10 +17,12 @@ need kind "install kind v0.20 or later: https://kind.sigs.k8s.io/docs/user/quick
 need pulumi "install the Pulumi CLI v3: https://www.pulumi.com/docs/install/"
 need node "install Node.js 20 or later: https://nodejs.org/"
 need kubectl "install kubectl (the Flux status check and the Kyverno uninstall helper use it): https://kubernetes.io/docs/tasks/tools/"
+# shellcheck disable=SC2016 # JavaScript, with its own ${} template literals
 node -e 'const [major] = process.versions.node.split(".").map(Number); if (major < 20) { console.error(`dev-up: Node.js ${process.versions.node} is too old: install Node.js 20 or later`); process.exit(1); }'
 docker info >/dev/null 2>&1 || { echo "dev-up: the Docker daemon is not reachable: start Docker first" >&2; exit 1; }
 
-[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci
+# npm ci unless node_modules is newer than the lockfile.
+if ! { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; }; then npm ci; fi
 
 # A local file backend unless the user is already logged in somewhere.
 if ! pulumi whoami >/dev/null 2>&1; then

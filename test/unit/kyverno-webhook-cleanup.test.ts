@@ -1,15 +1,16 @@
 /**
- * The Kyverno webhook cleanup's script, run by /bin/sh against a fake kubectl whose cluster state
- * evolves poll by poll (pods that linger, a departing controller that re-registers a webhook), so
+ * The Kyverno webhook cleanup's script (lib/sh/kyverno-webhook-cleanup.sh after lib/sh/kubectl.sh),
+ * run as its Command runs it (its command line under /bin/sh, the script and its parameters in the
+ * environment) against a fake kubectl whose cluster state evolves poll by poll (pods that linger, a departing controller that re-registers a webhook), so
  * every branch runs without a cluster. The end-to-end run proves it against real Kyverno.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { webhookCleanupScript } from "../../lib/kyverno";
+import { WEBHOOK_CLEANUP_COMMAND, webhookCleanupEnvironment } from "../../lib/kyverno";
+import { runCommandLine, scriptFile } from "../support/scripts";
 
 interface FakeCluster {
     /** Admission-controller pods per `get pods` call (the last entry repeats). */
@@ -50,8 +51,8 @@ esac
 function run(cluster: FakeCluster, timeoutSeconds = 10) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kyverno-cleanup-"));
     fakeKubectl(dir, cluster);
-    const script = webhookCleanupScript({ namespace: "kyverno", timeoutSeconds, pollSeconds: 0.2, quietPolls: 2 });
-    const r = spawnSync("/bin/sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    const environment = webhookCleanupEnvironment({ namespace: "kyverno", timeoutSeconds, pollSeconds: 0.2, quietPolls: 2 });
+    const r = runCommandLine(WEBHOOK_CLEANUP_COMMAND, environment, { binDir: dir });
     const calls = fs.readFileSync(path.join(dir, "calls.log"), "utf8").trim().split("\n");
     const final = { webhooks: fs.readFileSync(path.join(dir, "webhooks"), "utf8").split("\n").filter(Boolean) };
     fs.rmSync(dir, { recursive: true, force: true });
@@ -68,6 +69,9 @@ describe("Kyverno webhook cleanup", () => {
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(r.final.webhooks, []);
         assert.deepEqual(deletes(r.calls), ["delete validatingwebhookconfigurations,mutatingwebhookconfigurations -l webhook.kyverno.io/managed-by=kyverno --ignore-not-found"]);
+        // What it watches: the release's admission-controller pods and Kyverno's labelled configurations.
+        assert.equal(r.calls[0], "get pods -n kyverno -l app.kubernetes.io/component=admission-controller -o name");
+        assert.equal(r.calls[1], "get validatingwebhookconfigurations,mutatingwebhookconfigurations -l webhook.kyverno.io/managed-by=kyverno -o name");
     });
 
     test("waits while admission-controller pods run (they would register the webhooks again)", () => {
@@ -106,5 +110,16 @@ describe("Kyverno webhook cleanup", () => {
         const r = run({ pods: [[]], webhooks: [VWC], unreachable: true });
         assert.equal(r.status, 1);
         assert.match(r.stderr, /cannot list Kyverno's pods: The connection to the server 127\.0\.0\.1:1 was refused/);
+    });
+    test("the Command runs the files' text, with the parameters beside it", () => {
+        assert.equal(WEBHOOK_CLEANUP_COMMAND, `sh -c "$POLICY_STACK_SCRIPT" kyverno-webhook-cleanup.sh`);
+        assert.deepEqual(webhookCleanupEnvironment({ namespace: "kyverno", timeoutSeconds: 120 }), {
+            POLICY_STACK_SCRIPT: `${scriptFile("kubectl.sh")}\n${scriptFile("kyverno-webhook-cleanup.sh")}`,
+            KYVERNO_NAMESPACE: "kyverno",
+            TIMEOUT_SECONDS: "120",
+            POLL_SECONDS: "2",
+            QUIET_POLLS: "3",
+            KUBE_CONTEXT: "",
+        });
     });
 });

@@ -41,8 +41,12 @@ before(async () => {
 describe("prod stack", () => {
     test("no kind commands and no local registry: only the Flux status check and the Kyverno uninstall helper", () => {
         assert.deepEqual(run.all("command:local:Command").map((c) => c.name).sort(), ["kyverno-uninstall-helper", "kyverno-webhook-cleanup", "policy-source-flux-status"]);
-        const environment = secretInput(run.find("command:local:Command", "policy-source-flux-status").inputs.environment) as Record<string, string>;
-        assert.equal(environment.KUBECONFIG_DATA, KUBECONFIG, "the configured kubeconfig, as a secret");
+        for (const c of run.all("command:local:Command")) {
+            const environment = secretInput(c.inputs.environment) as Record<string, string>;
+            assert.equal(environment?.KUBECONFIG_DATA, KUBECONFIG, `${c.name}: the configured kubeconfig, in a secret environment`);
+            assert.match(environment.POLICY_STACK_SCRIPT, /^# shellcheck shell=sh\n/, `${c.name}: the script is in the environment`);
+            assert.match(c.inputs.create ?? c.inputs.delete, /^(nohup )?sh -c "\$POLICY_STACK_SCRIPT" [a-z-]+\.sh( <\/dev\/null >\/dev\/null 2>&1 &)?$/, c.name);
+        }
         assert.equal(run.all("policy-stack:registry:LocalRegistry").length, 0);
     });
     test("the provider gets the configured kubeconfig, as a secret", async () => {
