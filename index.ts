@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import { PolicyArtifact, policyDirectoryError } from "./components/policyArtifact";
 import { PolicySource } from "./components/policySource";
 import { durationSeconds, parseOciUrl } from "./lib/config";
-import { enforcementPatches, enforceOperations } from "./lib/patches";
+import { enforcementPatches, patchedBy } from "./lib/patches";
 import { prepareArtifact } from "./lib/publish";
 import { compareWithPublished } from "./lib/published";
 
@@ -115,7 +115,10 @@ export = async () => {
         }, { ...k8s, dependsOn: flux.resources })
         : undefined;
 
+    // One patch per distinct enforcement shape (not per policy); the `policies` output below still
+    // reports each policy's enforcement.
     const patches = enforcementPatches(prepared.policies, config.enforcement);
+    const patched = patchedBy(patches);
     const source = new PolicySource("policy-source", {
         sourceName: config.flux.sourceName,
         namespace: config.flux.namespace,
@@ -155,7 +158,7 @@ export = async () => {
             name: p.name,
             namespace: p.namespace,
             kind: p.kind,
-            enforcement: config.enforcement === "enforce" && enforceOperations(p).length > 0 ? "Enforce" : p.enforcement,
+            enforcement: patched(p) ? "Enforce" : p.enforcement,
         })),
         fluxVersion: flux.version,
         kyvernoChartVersion: kyverno.version,

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `artifact`: build, push, diff and pull the Kyverno policy artifact as a Flux OCI artifact.
  * Flag names follow the Flux CLI (`flux build|push|diff|pull artifact`) where they mean the same.
@@ -6,29 +7,19 @@
  * Errors are one line on stderr, except a refused policy directory: one problem per line, grouped
  * by cause (or, with --output json, the whole list as JSON on stdout). Credentials never appear in
  * any output.
+ *
+ * Start-up is part of every call: this file holds only the flag tables, the help and the parser,
+ * and each command's module (with the YAML parser, the archive code or the registry client it
+ * needs) is `require`d when that command runs, so `--help` and usage errors load none of them.
+ * (`require`, not `import()`: in this CommonJS build `import()` stays a real ES import and would
+ * start the ES module loader for nothing.)
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
-import { buildArtifact, extractLayer } from "../lib/artifact";
-import { diffPolicySets, formatDiff, summarise, type PolicyDiff } from "../lib/diff";
-import { formatPolicyProblems, loadPolicyDir, PolicyLoadAggregateError, problemsJson } from "../lib/policies";
-import {
-    loadDockerCredentials,
-    newStats,
-    parseCreds,
-    parseOciUrl,
-    pullImage,
-    pushImage,
-    Redactor,
-    type ClientOptions,
-    type Credentials,
-    type OciStats,
-} from "../lib/oci";
+import { redactor, UsageError, type Flags, type Io, type Run } from "./common";
+import { staleSource } from "./freshness";
 
-/** A usage mistake: exit code 2. */
-class UsageError extends Error {}
+export type { Io } from "./common";
 
 type FlagType = "string" | "boolean";
 interface FlagSpec {
@@ -42,14 +33,8 @@ interface CommandSpec {
     usage: string;
     flags: Record<string, FlagSpec>;
     required: string[];
-    run: (f: Flags, io: Io) => Promise<number>;
-}
-type Flags = Record<string, string | boolean | undefined>;
-
-/** Where the CLI writes; injectable so tests could capture it in-process. */
-export interface Io {
-    out: (s: string) => void;
-    err: (s: string) => void;
+    /** Loads the command's implementation (and only what it needs) on first use. */
+    load: () => { run: Run };
 }
 
 const CONNECTION_FLAGS: Record<string, FlagSpec> = {
@@ -75,7 +60,7 @@ const COMMANDS: Record<string, CommandSpec> = {
             output: OUTPUT_FLAG,
         },
         required: ["path"],
-        run: runBuild,
+        load: () => require("./commands/build") as typeof import("./commands/build"),
     },
     push: {
         summary: "Build the artifact and push it to an OCI registry (blobs first, manifest last)",
@@ -92,7 +77,7 @@ const COMMANDS: Record<string, CommandSpec> = {
             ...CONNECTION_FLAGS,
         },
         required: ["path", "url", "tag"],
-        run: runPush,
+        load: () => require("./commands/push") as typeof import("./commands/push"),
     },
     diff: {
         summary: "Compare a local policy directory with a pushed artifact (exit 1 when they differ)",
@@ -104,7 +89,7 @@ const COMMANDS: Record<string, CommandSpec> = {
             ...CONNECTION_FLAGS,
         },
         required: ["path", "url", "tag"],
-        run: runDiff,
+        load: () => require("./commands/diff") as typeof import("./commands/diff"),
     },
     pull: {
         summary: "Download an artifact, verify it and extract its content into a directory",
@@ -117,7 +102,7 @@ const COMMANDS: Record<string, CommandSpec> = {
             ...CONNECTION_FLAGS,
         },
         required: ["url", "output-dir"],
-        run: runPull,
+        load: () => require("./commands/pull") as typeof import("./commands/pull"),
     },
 };
 
@@ -183,226 +168,6 @@ export function parseFlags(args: string[], c: CommandSpec): Flags | "help" {
     return flags;
 }
 
-const str = (f: Flags, k: string): string | undefined => (typeof f[k] === "string" ? (f[k] as string) : undefined);
-
-function requireDir(p: string, flag: string): string {
-    let st: fs.Stats;
-    try {
-        st = fs.statSync(p);
-    } catch {
-        throw new UsageError(`--${flag} ${p}: no such directory`);
-    }
-    if (!st.isDirectory()) throw new UsageError(`--${flag} ${p}: not a directory`);
-    return path.resolve(p);
-}
-
-/** The redactor for this process: whatever is printed on failure goes through it. */
-const redactor = new Redactor();
-
-/** Client options from the connection flags: creds from --creds, else the docker config. */
-function connection(f: Flags, url: string, io: Io): ClientOptions & { stats: OciStats } {
-    const ref = parseOciUrl(url);
-    let credentials: Credentials | undefined;
-    const creds = str(f, "creds");
-    if (creds !== undefined) credentials = parseCreds(creds);
-    else credentials = loadDockerCredentials(ref.host);
-    redactor.addCredentials(credentials);
-    const caFile = str(f, "ca-file");
-    if (caFile !== undefined && !fs.existsSync(caFile)) throw new UsageError(`--ca-file ${caFile}: no such file`);
-    return {
-        credentials,
-        insecure: f.insecure === true ? true : undefined,
-        caFile,
-        stats: newStats(),
-        redactor,
-        onRequest: f.verbose
-            ? (e) => io.err(`${e.token ? "token " : ""}${e.method} ${e.url} -> ${e.status ?? e.error} (${e.durationMs} ms${e.attempt > 1 ? `, attempt ${e.attempt}` : ""})\n`)
-            : undefined,
-    };
-}
-
-function printStats(f: Flags, stats: OciStats, io: Io): void {
-    if (!f.stats) return;
-    io.err(
-        `stats: requests=${stats.requests} (${Object.entries(stats.byMethod)
-            .map(([m, n]) => `${m}=${n}`)
-            .join(" ")}) token_requests=${stats.tokenRequests} retries=${stats.retries} blobs_uploaded=${stats.blobsUploaded} blobs_skipped=${stats.blobsSkipped} bytes_uploaded=${stats.bytesUploaded} bytes_downloaded=${stats.bytesDownloaded}\n`,
-    );
-}
-
-/**
- * Loads and builds the artifact. Without `outFile` the layer goes to a temp dir of ours, and
- * `dispose()` removes that dir (not just the file), so repeated runs leave nothing behind.
- */
-async function build(f: Flags, outFile?: string) {
-    const dir = requireDir(str(f, "path")!, "path");
-    const set = await loadPolicyDir(dir);
-    const tmp = outFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "artifact-cli-"));
-    const dispose = () => {
-        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    };
-    try {
-        const built = await buildArtifact(set, {
-            source: str(f, "source"),
-            revision: str(f, "revision"),
-            created: str(f, "created"),
-            outFile: outFile ?? path.join(tmp!, "artifact.tgz"),
-        });
-        return { set, built, dispose };
-    } catch (e) {
-        dispose();
-        throw e;
-    }
-}
-
-async function runBuild(f: Flags, io: Io): Promise<number> {
-    const out = str(f, "out");
-    const { set, built, dispose } = await build(f, out ? path.resolve(out) : undefined);
-    try {
-        const info = {
-            digest: built.manifestDigest,
-            layerDigest: built.layer.digest,
-            layerSize: built.layer.size,
-            configDigest: built.configDescriptor.digest,
-            mediaType: built.layer.mediaType,
-            annotations: built.annotations,
-            files: set.files.length,
-            policies: set.policies.length,
-            ...(out ? { out: path.resolve(out) } : {}),
-        };
-        if (f.output === "json") io.out(JSON.stringify(info, null, 2) + "\n");
-        else {
-            io.out(`✔ built artifact from ${set.root}: ${set.policies.length} policies in ${set.files.length} files\n`);
-            io.out(`  digest:       ${info.digest}\n  layer digest: ${info.layerDigest} (${info.layerSize} bytes)\n`);
-            if (out) io.out(`  layer file:   ${info.out}\n`);
-        }
-    } finally {
-        dispose();
-    }
-    return 0;
-}
-
-async function runPush(f: Flags, io: Io): Promise<number> {
-    const url = str(f, "url")!;
-    const tag = str(f, "tag")!;
-    const conn = connection(f, url, io);
-    const ref = parseOciUrl(url);
-    const { built, dispose } = await build(f);
-    try {
-        if (f.output !== "json") io.out(`► pushing artifact to ${ref.url}:${tag}\n`);
-        const res = await pushImage({
-            ...conn,
-            url,
-            tag,
-            manifest: built.manifest,
-            config: built.config,
-            configDescriptor: built.configDescriptor,
-            layers: [built.layer],
-            force: f.force === true,
-        });
-        printStats(f, res.stats, io);
-        const digestRef = `${res.host}/${res.repository}@${res.digest}`;
-        if (f.output === "json") {
-            // Same shape as `flux push artifact --output json`.
-            io.out(JSON.stringify({ url: `oci://${digestRef}`, repository: `${res.host}/${res.repository}`, tag: res.tag, digest: res.digest }, null, 2) + "\n");
-        } else if (res.unchanged) {
-            io.out(`✔ tag ${tag} already points at ${res.digest}; nothing uploaded\n`);
-        } else {
-            io.out(`✔ artifact successfully pushed to ${digestRef} (${res.uploaded.length} blobs uploaded, ${res.skipped.length} already present)\n`);
-        }
-        return 0;
-    } finally {
-        dispose();
-    }
-}
-
-/** Pulls `url:tag` and extracts its content layer into `dir`. */
-async function pullInto(f: Flags, io: Io, dir: string) {
-    const url = str(f, "url")!;
-    const conn = connection(f, url, io);
-    const ref = parseOciUrl(url);
-    const tag = str(f, "tag") ?? ref.tag;
-    if (!tag && !ref.digest) throw new UsageError("missing required flag --tag");
-    const pulled = await pullImage({ ...conn, url, tag: ref.digest ? undefined : tag });
-    try {
-        const layer = pulled.layers.find((l) => l.mediaType === "application/vnd.cncf.flux.content.v1.tar+gzip") ?? pulled.layers[0];
-        if (!layer) throw new Error(`artifact ${ref.url}:${tag} has no layers`);
-        await extractLayer(layer.path, dir);
-        printStats(f, pulled.stats, io);
-        return { pulled, tag };
-    } finally {
-        pulled.cleanup();
-    }
-}
-
-async function runDiff(f: Flags, io: Io): Promise<number> {
-    const local = requireDir(str(f, "path")!, "path");
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "artifact-diff-"));
-    try {
-        const { pulled, tag } = await pullInto(f, io, tmp);
-        const remoteSet = await loadPolicyDir(tmp);
-        const localSet = await loadPolicyDir(local);
-        // Remote is "before", local is "after": the report reads as what a push would change.
-        const diff = diffPolicySets(remoteSet.policies.map(summarise), localSet.policies.map(summarise));
-        const differs = hasDifferences(diff);
-        if (differs) io.out(`diff ${pulled.url}:${tag} (${pulled.manifestDigest}) -> ${local}\n${formatDiff(diff).text}\n`);
-        else io.out(`✔ no differences between ${local} and ${pulled.url}:${tag} (${pulled.manifestDigest})\n`);
-        return differs ? 1 : 0;
-    } finally {
-        fs.rmSync(tmp, { recursive: true, force: true });
-    }
-}
-
-/** True when any policy was added, removed or changed. */
-function hasDifferences(d: PolicyDiff): boolean {
-    return d.added.length + d.removed.length + d.changed.length > 0;
-}
-
-async function runPull(f: Flags, io: Io): Promise<number> {
-    const out = path.resolve(str(f, "output-dir")!);
-    // A failed pull (unreachable registry, hostile layer) leaves no trace: extractLayer removes what
-    // it wrote, and the directories we created for it go too.
-    const firstCreated = fs.mkdirSync(out, { recursive: true });
-    let result: Awaited<ReturnType<typeof pullInto>>;
-    try {
-        result = await pullInto(f, io, out);
-    } catch (e) {
-        if (firstCreated) fs.rmSync(firstCreated, { recursive: true, force: true });
-        throw e;
-    }
-    const { pulled, tag } = result;
-    const info = {
-        url: pulled.url,
-        repository: pulled.repository,
-        tag,
-        digest: pulled.manifestDigest,
-        source: pulled.annotations["org.opencontainers.image.source"],
-        revision: pulled.annotations["org.opencontainers.image.revision"],
-        outputDir: out,
-    };
-    if (f.output === "json") io.out(JSON.stringify(info, null, 2) + "\n");
-    else {
-        io.out(`✔ pulled ${pulled.url}:${tag} (${pulled.manifestDigest})\n`);
-        if (info.source) io.out(`  source:   ${info.source}\n`);
-        if (info.revision) io.out(`  revision: ${info.revision}\n`);
-        io.out(`✔ extracted to ${out}\n`);
-    }
-    return 0;
-}
-
-/** A refused policy directory: grouped lines on stderr, or every problem as JSON on stdout. Exit 1 either way. */
-function reportPolicyProblems(e: PolicyLoadAggregateError, f: Flags, io: Io): number {
-    if (f.output === "json") {
-        io.out(JSON.stringify(problemsJson(e.report), null, 2) + "\n");
-        io.err(`error: ${e.errors.length} problem${e.errors.length === 1 ? "" : "s"} in policy directory ${e.root}; the full list is the JSON on stdout\n`);
-        return 1;
-    }
-    const dir = /^[\w./:@-]+$/.test(e.root) ? e.root : `'${e.root.replace(/'/g, "'\\''")}'`;
-    const text = formatPolicyProblems(e.report, { fullListHint: `Every problem, as JSON: artifact build --path ${dir} --output json` });
-    io.err(`error: ${redactor.redact(text)}\n`);
-    return 1;
-}
-
 /** Runs the CLI with `argv` (without node and script). Returns the exit code. */
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
     const [cmd, ...rest] = argv;
@@ -422,11 +187,15 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
             io.out(commandHelp(cmd, spec));
             return 0;
         }
-        return await spec.run(flags, io);
+        const { run } = spec.load();
+        return await run(flags, io);
     } catch (e) {
         const err = e as Error;
         const msg = redactor.redact((err && err.message) || String(e)).replace(/\s*\n\s*/g, " ");
-        if (e instanceof PolicyLoadAggregateError && typeof flags === "object") return reportPolicyProblems(e, flags, io);
+        if (err?.name === "PolicyLoadAggregateError" && typeof flags === "object") {
+            const problems = require("./problems") as typeof import("./problems");
+            if (e instanceof problems.PolicyLoadAggregateError) return problems.reportPolicyProblems(e, flags, io);
+        }
         if (e instanceof UsageError) {
             io.err(`error: ${msg}\nRun 'artifact ${cmd} --help' for usage.\n`);
             return 2;
@@ -438,13 +207,20 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (e) => {
-            process.stderr.write(`error: ${redactor.redact(String(e))}\n`);
-            process.exitCode = 1;
-        },
-    );
+    // This file is build/cli/artifact.js; the sources, when present, are two levels up.
+    const stale = staleSource(path.resolve(__dirname, "..", ".."), path.resolve(__dirname, ".."));
+    if (stale !== undefined) {
+        process.stderr.write(`error: the compiled CLI is older than ${stale}; run npm run build (npm install also builds)\n`);
+        process.exitCode = 1;
+    } else {
+        main(process.argv.slice(2)).then(
+            (code) => {
+                process.exitCode = code;
+            },
+            (e) => {
+                process.stderr.write(`error: ${redactor.redact(String(e))}\n`);
+                process.exitCode = 1;
+            },
+        );
+    }
 }

@@ -50,7 +50,7 @@ export interface ArtifactState extends Omit<PublishInputs, "password"> {
 export function policyDirectoryError(e: unknown, configKey: string): unknown {
     if (!(e instanceof PolicyLoadAggregateError)) return e;
     const report = formatPolicyProblems(e.report, {
-        fullListHint: `Every problem, as JSON: npm run -s artifact -- build --path ${JSON.stringify(e.root)} --output json`,
+        fullListHint: `Every problem, as JSON: node build/cli/artifact.js build --path ${JSON.stringify(e.root)} --output json`,
     });
     return new pulumi.RunError(`${configKey}: ${report}`);
 }

@@ -30,7 +30,7 @@ export interface PolicySourceArgs {
     timeoutSeconds?: number;
     /** Kustomization `spec.retryInterval`. Defaults to `30s`. */
     retryInterval?: pulumi.Input<string>;
-    /** The enforcement patches (JSON6902, one per policy). Defaults to none. */
+    /** The enforcement patches (JSON6902, one per distinct enforcement shape; target names are regular expressions). Defaults to none. */
     patches?: pulumi.Input<pulumi.Input<KustomizePatch>[]>;
     /** Flux `spec.dependsOn`: Flux Kustomizations that must be Ready first (e.g. one that installs Kyverno). Defaults to none. */
     fluxDependsOn?: pulumi.Input<pulumi.Input<KustomizationDependency>[]>;

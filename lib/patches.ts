@@ -3,8 +3,10 @@
  *
  * The artifact is environment-neutral: the same policies ship to every stack, and each stack's
  * Kustomization patches them to enforce (or leaves them alone for audit). JSON6902 has no
- * wildcard over list items, so the patches are generated per policy and per rule from the parsed
- * policies. Pure module: no Pulumi.
+ * wildcard over list items, so the operations are generated per policy and per rule from the parsed
+ * policies; policies whose operations are identical then share one patch whose target name is an
+ * anchored regular expression over their names, so the patch count follows the distinct rule
+ * shapes, not the policy count. Pure module: no Pulumi.
  */
 import type { Enforcement } from "./config";
 
@@ -29,6 +31,7 @@ export interface PatchTarget {
     group: string;
     version: string;
     kind: string;
+    /** Read by kustomize as a regular expression, matched against the whole name. */
     name: string;
     namespace?: string;
 }
@@ -36,6 +39,8 @@ export interface PatchTarget {
 /** A Flux Kustomization `spec.patches[]` entry, with the operations kept for inspection. */
 export interface FluxPatch {
     target: PatchTarget;
+    /** The names of the policies the target selects, sorted. */
+    names: string[];
     operations: JsonPatchOperation[];
     /** The patch as Flux takes it: a YAML/JSON string of the operations. */
     patch: string;
@@ -88,23 +93,95 @@ export function renderOperations(ops: JsonPatchOperation[]): string {
     return JSON.stringify(ops);
 }
 
+/** Code-unit order: the same on every machine and locale, so previews never reorder. */
+function compare(a: string, b: string): number {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
- * The Kustomization patches for a stack. `audit` stacks get none: the policies apply exactly as
- * they ship. `enforce` stacks get one patch per policy that has something to enforce.
+ * A name as a regular expression that matches exactly that name. kustomize reads every target
+ * name as a regular expression, and Kubernetes names may hold dots, so `a.b` unescaped would
+ * also select `axb`.
  */
-export function enforcementPatches(policies: readonly PatchablePolicy[], enforcement: Enforcement): FluxPatch[] {
-    if (enforcement === "audit") return [];
-    const patches: FluxPatch[] = [];
-    const sorted = [...policies].sort((a, b) =>
-        `${a.kind}/${a.namespace ?? ""}/${a.name}`.localeCompare(`${b.kind}/${b.namespace ?? ""}/${b.name}`),
-    );
-    for (const policy of sorted) {
+export function nameRegex(name: string): string {
+    return name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+interface ShapedPolicy {
+    policy: PatchablePolicy;
+    group: string;
+    version: string;
+    operations: JsonPatchOperation[];
+    patch: string;
+}
+
+/** The policies that have something to enforce, with their operations, in (kind, namespace, name) order. */
+function enforceable(policies: readonly PatchablePolicy[]): ShapedPolicy[] {
+    const out: ShapedPolicy[] = [];
+    for (const policy of policies) {
         const operations = enforceOperations(policy);
         if (operations.length === 0) continue;
         const [group, version] = policy.apiVersion.split("/");
-        const target: PatchTarget = { group, version, kind: policy.kind, name: policy.name };
-        if (policy.namespace) target.namespace = policy.namespace;
-        patches.push({ target, operations, patch: renderOperations(operations) });
+        out.push({ policy, group, version, operations, patch: renderOperations(operations) });
     }
-    return patches;
+    const key = (s: ShapedPolicy) => [s.policy.kind, s.policy.namespace ?? "", s.policy.name];
+    return out.sort((a, b) => {
+        const [x, y] = [key(a), key(b)];
+        return compare(x[0], y[0]) || compare(x[1], y[1]) || compare(x[2], y[2]);
+    });
+}
+
+/**
+ * The Kustomization patches for a stack. `audit` stacks get none: the policies apply exactly as
+ * they ship. `enforce` stacks get one patch per distinct enforcement shape: the policies of one
+ * group, version, kind and namespace whose operations are identical (e.g. every ClusterPolicy with
+ * one validate rule) share a patch targeting `^(name1|name2|…)$`. Patches are ordered by kind,
+ * group, version, namespace and then operations, and names sorted within each, so the output
+ * depends only on the set of policies, never on the order they were read in.
+ *
+ * A shape with a single policy gets the same anchored form, `^(name)$`, rather than the plain
+ * name: every target then reads the same way, a policy joining or leaving a shape changes only the
+ * alternation, and the match never relies on kustomize anchoring the expression itself (it does,
+ * as `^(?:…)$`; the explicit anchors make the meaning visible in the Kustomization).
+ */
+export function enforcementPatches(policies: readonly PatchablePolicy[], enforcement: Enforcement): FluxPatch[] {
+    if (enforcement === "audit") return [];
+    const groups = new Map<string, { first: ShapedPolicy; names: string[] }>();
+    for (const shaped of enforceable(policies)) {
+        const key = JSON.stringify([shaped.policy.kind, shaped.group, shaped.version, shaped.policy.namespace ?? "", shaped.patch]);
+        const entry = groups.get(key);
+        if (entry) entry.names.push(shaped.policy.name);
+        else groups.set(key, { first: shaped, names: [shaped.policy.name] });
+    }
+    return [...groups.entries()]
+        .sort(([a], [b]) => compare(a, b))
+        .map(([, { first, names }]) => {
+            const sorted = [...new Set(names)].sort(compare);
+            const target: PatchTarget = { group: first.group, version: first.version, kind: first.policy.kind, name: `^(${sorted.map(nameRegex).join("|")})$` };
+            if (first.policy.namespace) target.namespace = first.policy.namespace;
+            return { target, names: sorted, operations: first.operations, patch: first.patch };
+        });
+}
+
+/**
+ * One patch per policy that has something to enforce, targeting its (escaped) name: the shape
+ * before grouping, kept as the reference the grouped patches are checked against.
+ */
+export function perPolicyEnforcementPatches(policies: readonly PatchablePolicy[], enforcement: Enforcement): FluxPatch[] {
+    if (enforcement === "audit") return [];
+    return enforceable(policies).map(({ policy, group, version, operations, patch }) => {
+        const target: PatchTarget = { group, version, kind: policy.kind, name: nameRegex(policy.name) };
+        if (policy.namespace) target.namespace = policy.namespace;
+        return { target, names: [policy.name], operations, patch };
+    });
+}
+
+/**
+ * A predicate telling whether one of the patches selects a policy, so per-policy reports (the
+ * stack's `policies` output) say what the grouped patches really apply.
+ */
+export function patchedBy(patches: readonly FluxPatch[]): (policy: PatchablePolicy) => boolean {
+    const key = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => JSON.stringify([apiVersion, kind, namespace ?? "", name]);
+    const selected = new Set(patches.flatMap((p) => p.names.map((name) => key(`${p.target.group}/${p.target.version}`, p.target.kind, p.target.namespace, name))));
+    return (policy) => selected.has(key(policy.apiVersion, policy.kind, policy.namespace, policy.name));
 }

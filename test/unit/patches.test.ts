@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { enforcementPatches, enforceOperations, PatchablePolicy } from "../../lib/patches";
+import { enforcementPatches, enforceOperations, nameRegex, patchedBy, perPolicyEnforcementPatches, PatchablePolicy } from "../../lib/patches";
 import { samplePoliciesDir, repoRoot } from "../support/paths";
 import { readPolicies } from "../support/policyFixtures";
 import * as path from "node:path";
@@ -51,30 +51,110 @@ describe("enforcement operations per policy kind", () => {
     });
 });
 
+/** How kustomize compiles a target name (api/types selector: `^(?:` + name + `)$`). */
+const kustomizeMatches = (name: string, candidate: string) => new RegExp(`^(?:${name})$`).test(candidate);
+
+const named = (name: string, rules: unknown[], extra: Partial<PatchablePolicy> = {}): PatchablePolicy => ({
+    ...classic(rules), name, ...extra,
+    document: { ...classic(rules).document, metadata: { name } },
+});
+
 describe("Kustomization patches", () => {
     test("audit stacks patch nothing", () => {
         assert.deepEqual(enforcementPatches(readPolicies(samplePoliciesDir), "audit"), []);
+        assert.deepEqual(perPolicyEnforcementPatches(readPolicies(samplePoliciesDir), "audit"), []);
     });
-    test("enforce: one patch per sample policy, targeted by group/version/kind/name", () => {
+    test("enforce: the sample policies share one patch per rule shape, every policy selected exactly once", () => {
         const policies = readPolicies(samplePoliciesDir);
         const patches = enforcementPatches(policies, "enforce");
-        assert.equal(patches.length, policies.length, "every sample policy validates something");
+        // Ten policies with one validate rule, two with two: two shapes.
+        assert.equal(patches.length, 2);
         for (const p of patches) {
             assert.equal(p.target.group, "kyverno.io");
             assert.equal(p.target.version, "v1");
             assert.equal(p.target.kind, "ClusterPolicy");
             assert.deepEqual(JSON.parse(p.patch), p.operations, "the patch string is the operations");
+            assert.equal(p.target.name, `^(${p.names.join("|")})$`, "anchored alternation of the names");
+            assert.deepEqual(p.names, [...p.names].sort(), "names sorted");
         }
-        const names = patches.map((p) => p.target.name);
-        assert.deepEqual(names, [...names].sort(), "stable order, so previews do not reorder");
+        for (const policy of policies) {
+            const selecting = patches.filter((p) => kustomizeMatches(p.target.name, policy.name));
+            assert.equal(selecting.length, 1, `${policy.name} is selected by exactly one patch`);
+            assert.deepEqual(selecting[0].operations, enforceOperations(policy), `${policy.name} gets its own operations`);
+        }
+        assert.deepEqual(patches.map((p) => p.operations.length), [3, 2], "stable order of shapes");
     });
-    test("the repository's own policies: the mutate-only one is left alone, the CEL one is patched", () => {
+    test("the output depends only on the set of policies, not the order they were read in", () => {
+        const policies = [...readPolicies(samplePoliciesDir), ...readPolicies(path.join(repoRoot, "policies"))]
+            .filter((p, i, all) => all.findIndex((q) => q.kind === p.kind && q.name === p.name) === i);
+        const expected = enforcementPatches(policies, "enforce");
+        for (let seed = 1; seed <= 5; seed++) {
+            const shuffled = policies.map((p, i) => ({ p, k: (i * 7919 * seed) % 101 })).sort((a, b) => a.k - b.k).map((x) => x.p);
+            assert.deepEqual(enforcementPatches(shuffled, "enforce"), expected);
+        }
+    });
+    test("a shape with one policy keeps the anchored form", () => {
+        const [patch] = enforcementPatches([named("only", [{ name: "a", validate: {} }])], "enforce");
+        assert.equal(patch.target.name, "^(only)$");
+        assert.deepEqual(patch.names, ["only"]);
+    });
+    test("different shapes, kinds and namespaces never share a patch", () => {
+        const one = [{ name: "a", validate: {} }];
+        const two = [{ name: "a", validate: {} }, { name: "b", validate: {} }];
+        const patches = enforcementPatches([
+            named("c1", one), named("c2", one), named("c3", two),
+            named("p1", one, { kind: "Policy", namespace: "team-a" }), named("p2", one, { kind: "Policy", namespace: "team-a" }),
+            named("p3", one, { kind: "Policy", namespace: "team-b" }),
+            named("v1", one, { apiVersion: "kyverno.io/v2beta1" }),
+        ], "enforce");
+        assert.deepEqual(patches.map((p) => [p.target.kind, p.target.version, p.target.namespace ?? "", p.target.name]), [
+            ["ClusterPolicy", "v1", "", "^(c3)$"],
+            ["ClusterPolicy", "v1", "", "^(c1|c2)$"],
+            ["ClusterPolicy", "v2beta1", "", "^(v1)$"],
+            ["Policy", "v1", "team-a", "^(p1|p2)$"],
+            ["Policy", "v1", "team-b", "^(p3)$"],
+        ]);
+    });
+    test("names are escaped: a dot matches only a dot", () => {
+        assert.equal(nameRegex("team.a-b"), "team\\.a-b");
+        const one = [{ name: "a", validate: {} }];
+        const two = [{ name: "a", validate: {} }, { name: "b", validate: {} }];
+        const patches = enforcementPatches([named("a.b", one), named("axb", two), named("a.b.c", one)], "enforce");
+        const forDotted = patches.find((p) => p.names.includes("a.b"))!;
+        assert.equal(forDotted.target.name, "^(a\\.b|a\\.b\\.c)$");
+        assert.ok(kustomizeMatches(forDotted.target.name, "a.b") && kustomizeMatches(forDotted.target.name, "a.b.c"));
+        assert.ok(!kustomizeMatches(forDotted.target.name, "axb"), "the dot is not a wildcard");
+        assert.ok(!kustomizeMatches(forDotted.target.name, "a.bc") && !kustomizeMatches(forDotted.target.name, "xa.b"), "anchored");
+        const [perPolicy] = perPolicyEnforcementPatches([named("a.b", one)], "enforce");
+        assert.equal(perPolicy.target.name, "a\\.b");
+    });
+    test("per policy: one patch per policy that has something to enforce, by escaped name", () => {
+        const policies = readPolicies(path.join(repoRoot, "policies"));
+        const patches = perPolicyEnforcementPatches(policies, "enforce");
+        assert.deepEqual(patches.map((p) => `${p.target.kind}/${p.target.name}`), [
+            "ClusterPolicy/disallow-latest-tag",
+            "ClusterPolicy/disallow-privileged-containers",
+            "ClusterPolicy/restrict-nodeport",
+            "ValidatingPolicy/disallow-host-path",
+            "ValidatingPolicy/require-team-label",
+        ]);
+        for (const p of patches) assert.deepEqual(p.names, [p.target.name]);
+    });
+    test("patchedBy tells, per policy, whether a grouped patch selects it", () => {
+        const policies = readPolicies(path.join(repoRoot, "policies"));
+        const patched = patchedBy(enforcementPatches(policies, "enforce"));
+        assert.deepEqual(policies.filter((p) => !patched(p)).map((p) => p.name), ["add-default-seccomp"]);
+        assert.ok(!patched({ ...policies[0], namespace: "elsewhere" }), "namespace is part of the identity");
+        assert.equal(policies.filter(patchedBy(enforcementPatches(policies, "audit"))).length, 0);
+    });
+    test("the repository's own policies: the mutate-only one is left alone, the CEL ones share a patch", () => {
         const policies = readPolicies(path.join(repoRoot, "policies"));
         const patches = enforcementPatches(policies, "enforce");
-        assert.ok(!patches.some((p) => p.target.name === "add-default-seccomp"));
+        assert.ok(!patches.some((p) => kustomizeMatches(p.target.name, "add-default-seccomp")));
         const cel = patches.find((p) => p.target.kind === "ValidatingPolicy");
         assert.ok(cel, "ValidatingPolicy patched");
         assert.equal(cel.target.group, "policies.kyverno.io");
+        assert.deepEqual(cel.names, ["disallow-host-path", "require-team-label"]);
     });
     test("namespaced policies are targeted by namespace", () => {
         const [patch] = enforcementPatches([{ ...classic([{ name: "a", validate: {} }]), kind: "Policy", namespace: "team-a" }], "enforce");

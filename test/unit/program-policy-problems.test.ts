@@ -22,7 +22,7 @@ describe("policy library with test fixtures", () => {
             const loaded = await loadPolicyDir(t.dir).then(() => undefined, (e: unknown) => e);
             assert.ok(loaded instanceof PolicyLoadAggregateError);
             const expected = formatPolicyProblems(loaded.report, {
-                fullListHint: `Every problem, as JSON: npm run -s artifact -- build --path ${JSON.stringify(t.dir)} --output json`,
+                fullListHint: `Every problem, as JSON: node build/cli/artifact.js build --path ${JSON.stringify(t.dir)} --output json`,
             });
             assert.equal(message, `policy-stack:policiesPath: ${expected}`);
             const lines = message.split("\n");

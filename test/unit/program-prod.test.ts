@@ -89,24 +89,29 @@ describe("prod stack", () => {
         assert.equal(push.inputs.username, "acme-bot");
         assert.equal(secretInput(push.inputs.password), PASSWORD, "the password input is secret");
     });
-    test("enforce: one patch per policy that validates; the mutate-only policy is left alone", () => {
+    test("enforce: one patch per enforcement shape, naming its policies; the mutate-only policy is left alone", () => {
         const k = run.find("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
-        const targets = k.inputs.spec.patches.map((p: any) => `${p.target.kind}/${p.target.name}`);
-        assert.deepEqual(targets, [
-            "ClusterPolicy/disallow-latest-tag",
-            "ClusterPolicy/disallow-privileged-containers",
-            "ClusterPolicy/restrict-nodeport",
-            "ValidatingPolicy/disallow-host-path",
-            "ValidatingPolicy/require-team-label",
+        assert.deepEqual(k.inputs.spec.patches.map((p: any) => p.target), [
+            { group: "kyverno.io", version: "v1", kind: "ClusterPolicy", name: "^(disallow-latest-tag)$" },
+            { group: "kyverno.io", version: "v1", kind: "ClusterPolicy", name: "^(disallow-privileged-containers|restrict-nodeport)$" },
+            { group: "policies.kyverno.io", version: "v1", kind: "ValidatingPolicy", name: "^(disallow-host-path|require-team-label)$" },
         ]);
-        const cel = k.inputs.spec.patches.find((p: any) => p.target.kind === "ValidatingPolicy" && p.target.name === "require-team-label");
-        assert.deepEqual(cel.target, { group: "policies.kyverno.io", version: "v1", kind: "ValidatingPolicy", name: "require-team-label" });
-        assert.deepEqual(JSON.parse(cel.patch), [{ op: "add", path: "/spec/validationActions", value: ["Deny"] }]);
+        const [latest, oneRule, cel] = k.inputs.spec.patches.map((p: any) => JSON.parse(p.patch));
+        assert.deepEqual(latest.map((o: any) => o.path), ["/spec/validationFailureAction", "/spec/rules/0/validate/failureAction", "/spec/rules/1/validate/failureAction"]);
+        assert.deepEqual(oneRule.map((o: any) => o.path), ["/spec/validationFailureAction", "/spec/rules/0/validate/failureAction"]);
+        assert.deepEqual(cel, [{ op: "add", path: "/spec/validationActions", value: ["Deny"] }]);
+        assert.deepEqual(Object.keys(k.inputs.spec.patches[0]).sort(), ["patch", "target"], "only what Flux takes");
     });
-    test("outputs report the stack's effective enforcement", async () => {
+    test("outputs report the stack's effective enforcement, policy by policy", async () => {
         const policies = await valueOf<any[]>(run.outputs.policies);
-        assert.equal(policies.find((p) => p.name === "add-default-seccomp").enforcement, "None");
-        assert.ok(policies.filter((p) => p.name !== "add-default-seccomp").every((p) => p.enforcement === "Enforce"));
+        assert.deepEqual(policies.map((p) => [p.kind, p.name, p.enforcement]).sort(), [
+            ["ClusterPolicy", "add-default-seccomp", "None"],
+            ["ClusterPolicy", "disallow-latest-tag", "Enforce"],
+            ["ClusterPolicy", "disallow-privileged-containers", "Enforce"],
+            ["ClusterPolicy", "restrict-nodeport", "Enforce"],
+            ["ValidatingPolicy", "disallow-host-path", "Enforce"],
+            ["ValidatingPolicy", "require-team-label", "Enforce"],
+        ]);
         assert.equal(await valueOf(run.outputs.enforcement), "enforce");
     });
     test("no output holds the password in plain text", async () => {
