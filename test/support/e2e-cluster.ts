@@ -20,7 +20,10 @@ export async function writeKubeconfig(ws: E2eWorkspace, cluster: string): Promis
     const r = await ws.run(ws.tools.tools.kwokctl, ["get", "kubeconfig", "--name", cluster], { label: "kwokctl-get-kubeconfig" });
     if (r.code !== 0) throw new Error(`kwokctl get kubeconfig --name ${cluster} failed: ${r.stderr}`);
     const file = path.join(ws.root, `kubeconfig-${cluster}`);
-    fs.writeFileSync(file, r.stdout, { mode: 0o600 });
+    // Atomic: several watchers (Flux, Kyverno) write it while others already read it.
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    fs.writeFileSync(tmp, r.stdout, { mode: 0o600 });
+    fs.renameSync(tmp, file);
     return file;
 }
 
