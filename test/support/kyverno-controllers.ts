@@ -26,7 +26,7 @@
  * Deployment going away does). The program's webhook cleanup step covers that; this harness never
  * deletes a webhook configuration, so the end-to-end checks see what the program leaves.
  */
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -159,19 +159,22 @@ export class KyvernoControllers {
         fs.appendFileSync(path.join(this.o.workDir, "timeline.log"), line + "\n");
     }
 
-    private deployments(): any[] | undefined {
-        const r = spawnSync(this.o.kubectl, ["get", "deployments", "-n", this.namespace, "-o", "json"], {
-            env: { ...process.env, KUBECONFIG: this.o.kubeconfig }, encoding: "utf8", timeout: 30_000, maxBuffer: 64 << 20,
+    private deployments(): Promise<any[] | undefined> {
+        return new Promise((resolve) => {
+            execFile(this.o.kubectl, ["get", "deployments", "-n", this.namespace, "-o", "json"], {
+                env: { ...process.env, KUBECONFIG: this.o.kubeconfig }, timeout: 30_000, maxBuffer: 64 << 20,
+            }, (err, stdout) => {
+                // No answer (the API server is not up yet, or already gone): change nothing this round.
+                if (err) resolve(undefined);
+                else resolve(JSON.parse(stdout).items);
+            });
         });
-        // No answer (the API server is not up yet, or already gone): change nothing this round.
-        if (r.status !== 0) return undefined;
-        return JSON.parse(r.stdout).items;
     }
 
     private async watch(): Promise<void> {
         while (!this.stopped) {
             try {
-                const items = this.deployments();
+                const items = await this.deployments();
                 if (items) await this.reconcile(items);
             } catch (e) {
                 this.note(`watch error: ${(e as Error).message}`);
