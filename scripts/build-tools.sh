@@ -267,17 +267,18 @@ build_oras() {
   GOBIN="$out" go install -trimpath -pgo=off -ldflags "-s -w" "oras.land/oras/cmd/oras@$ORAS_VERSION"
 }
 
-# Kyverno's controllers (admission, reports, background): built inside a copy
-# of the module with its own go.mod/go.sum (its single replace directive points
-# at another published module, so it works unchanged). One `go build` for the
-# three commands, so the packages they share are compiled once.
+# Kyverno's admission controller (cmd/kyverno) and reports controller: built
+# inside a copy of the module with its own go.mod/go.sum (its single replace
+# directive points at another published module, so it works unchanged). One
+# `go build` for both, so the packages they share are compiled once. The
+# background and cleanup controllers are not built: no policy here needs them.
 version_kyverno() { echo "$KYVERNO_VERSION"; }
-bins_kyverno() { echo kyverno reports-controller background-controller; }
+bins_kyverno() { echo kyverno reports-controller; }
 build_kyverno() {
   local out=$1 w=$2 m="$2/kyverno"
   gocopy "github.com/kyverno/kyverno@$KYVERNO_VERSION" "$m"
   gobuild "$m" "$out/" "" "-X github.com/kyverno/kyverno/pkg/version.BuildVersion=$KYVERNO_VERSION" \
-    ./cmd/kyverno ./cmd/reports-controller ./cmd/background-controller
+    ./cmd/kyverno ./cmd/reports-controller
 }
 
 # check_<tool> BINDIR: smoke test of the built binaries (scripts/build-tools.sh --check).
@@ -306,7 +307,7 @@ check_flux() { "$1/flux" --version | grep -q "${FLUX_VERSION#v}"; }
 check_oras() { "$1/oras" version | grep -q "${ORAS_VERSION#v}"; }
 check_kyverno() {
   local b
-  for b in kyverno reports-controller background-controller; do
+  for b in kyverno reports-controller; do
     "$1/$b" --help 2>&1 | grep -q -- -kubeconfig
   done
 }
