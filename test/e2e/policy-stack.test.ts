@@ -555,7 +555,8 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.notEqual(latest.code, 0, `enforce denies uses-latest-tag: ${latest.output}`);
         assert.match(latest.output, /admission webhook "[^"]*kyverno[^"]*" denied the request/);
         assert.match(latest.output, /disallow-latest-tag/);
-        assert.match(latest.output, /Using a mutable image tag e\.g\. 'latest' is not allowed\./);
+        // kubectl prints the rule's message YAML-quoted: 'latest' appears as ''latest''.
+        assert.match(latest.output, /Using a mutable image tag e\.g\. '+latest'+ is not allowed\./);
 
         const hostPath = await createPod(ws, kubeconfigFile, testPod("uses-host-path", WORKLOADS_NS, { hostPath: true }));
         assert.notEqual(hostPath.code, 0, `enforce denies uses-host-path: ${hostPath.output}`);
