@@ -25,7 +25,7 @@ export interface PolicyArtifactArgs {
     insecure?: pulumi.Input<boolean>;
     /** PEM CA bundle for TLS to the registry. Defaults to the system CAs. */
     caFile?: pulumi.Input<string>;
-    /** Registry user. Defaults to the Docker config's credentials for the host, else anonymous. */
+    /** Registry user. Defaults to none: anonymous (only the CLI reads the Docker config's credentials). */
     username?: pulumi.Input<string>;
     /** Registry password; stored only as a Pulumi secret. */
     password?: pulumi.Input<string>;
