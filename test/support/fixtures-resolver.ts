@@ -229,6 +229,9 @@ export function crdFromChartTemplate(text: string, file: string): Record<string,
 
 // ---------------------------------------------------------------- I/O helpers
 
+/** How logs and messages name the offline fixtures directory beside the checkout. */
+export const OFFLINE_FIXTURES = "../shared/fixtures";
+
 /** `../shared/fixtures` beside the checkout. */
 export function sharedFixturesDir(root: string): string {
     return path.resolve(root, "..", "shared", "fixtures");

@@ -10,6 +10,7 @@ import {
     enabledByDefault,
     FixtureUnavailableError,
     fluxInstallUrl,
+    OFFLINE_FIXTURES,
     pinsFrom,
     planOfflineDependencies,
     requiredModuleVersion,
@@ -23,6 +24,8 @@ import {
     type ResolverIo,
 } from "../support/fixtures-resolver";
 import { tempDir, writeTree } from "../fixtures/tree";
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 const FLUX = "---\n# Flux Version: v2.9.4\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n";
 const PINS: FixturePins = { fluxVersion: "v2.9.4", fluxInstallSha256: sha256Hex(FLUX), kyvernoVersion: "v1.19.1", kyvernoChartVersion: "3.9.1" };
@@ -107,7 +110,7 @@ describe("fixtures resolver: pure logic", () => {
     });
 });
 
-/** A checkout in `<tmp>/root/checkout`, so its `../shared/fixtures` is `<tmp>/root/shared/fixtures`. */
+/** A checkout in `<tmp>/parent/checkout`, so its offline fixtures directory is `<tmp>/parent/` + the directory OFFLINE_FIXTURES names. */
 interface Sandbox {
     tmp: string;
     checkout: string;
@@ -122,12 +125,12 @@ interface Sandbox {
 
 function sandbox(over: { fetch?: ResolverIo["fetch"]; go?: ResolverIo["go"]; env?: Record<string, string> } = {}): Sandbox {
     const t = tempDir("fixtures-resolver-");
-    const checkout = path.join(t.dir, "root", "checkout");
+    const checkout = path.join(t.dir, "parent", "checkout");
     fs.mkdirSync(checkout, { recursive: true });
     const s: Sandbox = {
         tmp: t.dir,
         checkout,
-        shared: path.join(t.dir, "root", "shared", "fixtures"),
+        shared: path.join(t.dir, "parent", "shared", "fixtures"),
         cache: path.join(t.dir, "cache", "policy-stack", "fixtures"),
         fetched: [],
         goCalls: [],
@@ -183,7 +186,7 @@ describe("resolveFluxInstall", () => {
     let s: Sandbox;
     afterEach(() => s.cleanup());
 
-    test("POLICY_STACK_FLUX_INSTALL wins over ../shared/fixtures and the network, used as given", async () => {
+    test("POLICY_STACK_FLUX_INSTALL wins over the offline fixtures and the network, used as given", async () => {
         s = sandbox();
         const own = path.join(s.tmp, "my-install.yaml");
         fs.writeFileSync(own, "other: manifest\n");
@@ -202,17 +205,17 @@ describe("resolveFluxInstall", () => {
         assert.deepEqual(s.fetched, []);
     });
 
-    test("../shared/fixtures when its sha256 is the pin; nothing downloaded", async () => {
+    test("the offline fixtures when its sha256 is the pin; nothing downloaded", async () => {
         s = sandbox();
         writeTree(s.shared, { "flux/install.yaml": FLUX });
         const r = await resolveFluxInstall(s.io);
         assert.equal(r.path, path.join(s.shared, "flux", "install.yaml"));
-        assert.equal(r.source, "../shared/fixtures");
+        assert.equal(r.source, OFFLINE_FIXTURES);
         assert.deepEqual(s.fetched, []);
         assert.equal(fs.existsSync(s.cache), false);
     });
 
-    test("a different ../shared file is skipped (debug line); the download is checked, cached by version, then reused", async () => {
+    test("a different offline fixture file is skipped (debug line); the download is checked, cached by version, then reused", async () => {
         s = sandbox({ fetch: async () => Buffer.from(FLUX) });
         writeTree(s.shared, { "flux/install.yaml": "stale: true\n" });
         const first = await resolveFluxInstall(s.io);
@@ -255,11 +258,11 @@ describe("resolveFluxInstall", () => {
             const lines = e.message.split("\n");
             assert.equal(lines[0], `The end-to-end tests need Flux's install manifest v2.9.4 (install.yaml with sha256 ${PINS.fluxInstallSha256}), and no way to get it worked:`);
             assert.equal(lines[1], "  - POLICY_STACK_FLUX_INSTALL: not set");
-            assert.equal(lines[2], `  - ../shared/fixtures/flux/install.yaml (${path.join(s.shared, "flux", "install.yaml")}): not present`);
+            assert.equal(lines[2], `  - ${OFFLINE_FIXTURES}/flux/install.yaml (${path.join(s.shared, "flux", "install.yaml")}): not present`);
             assert.match(lines[3], /^ {2}- download https:\/\/github\.com\/fluxcd\/flux2\/releases\/download\/v2\.9\.4\/install\.yaml \(60s timeout\): fetch failed: getaddrinfo ENOTFOUND github\.com$/);
             assert.equal(lines[4], "Provide it in one of these ways:");
             assert.match(lines[5], /^ {2}- set POLICY_STACK_FLUX_INSTALL to the path of that install\.yaml;$/);
-            assert.match(lines[6], /^ {2}- or put it at \.\.\/shared\/fixtures\/flux\/install\.yaml beside the checkout/);
+            assert.match(lines[6], new RegExp(`^ {2}- or put it at ${escapeRegExp(OFFLINE_FIXTURES)}/flux/install\\.yaml beside the checkout`));
             assert.match(lines[7], /^ {2}- or let this machine reach https:\/\/github\.com\/.* once \(the file is then cached in .*flux-install\/v2\.9\.4\)\.$/);
             assert.equal(lines.length, 8);
             return true;
@@ -340,7 +343,7 @@ describe("resolveKyvernoChart", () => {
     });
     afterEach(() => s.cleanup());
 
-    test("the 3.4.5 chart in ../shared is skipped (debug line); the module's chart is cached, installable offline, then reused", async () => {
+    test("the 3.4.5 chart in the offline fixtures is skipped (debug line); the module's chart is cached, installable offline, then reused", async () => {
         writeTree(s.shared, { "kyverno/chart/Chart.yaml": "apiVersion: v2\nname: kyverno\nversion: 3.4.5\nappVersion: v1.14.5\n" });
         const r = await resolveKyvernoChart({ ...s.io, go: async (a, t) => (s.goCalls.push(a), go(a, t)) });
         const dir = path.join(s.cache, "kyverno-chart", "3.9.1", "kyverno");
@@ -382,14 +385,14 @@ describe("resolveKyvernoChart", () => {
         assert.ok(fs.existsSync(path.join(a.dir, "charts", "kyverno-api", "Chart.yaml")));
     });
 
-    test("../shared/fixtures when it is the pinned chart with its dependencies present", async () => {
+    test("the offline fixtures when it is the pinned chart with its dependencies present", async () => {
         writeTree(s.shared, {
             "kyverno/chart/Chart.yaml": "apiVersion: v2\nname: kyverno\nversion: 3.9.1\nappVersion: v1.19.1\ndependencies:\n  - name: crds\n    version: 3.9.1\n",
             "kyverno/chart/charts/crds/Chart.yaml": "apiVersion: v2\nname: crds\nversion: 3.9.1\n",
         });
         const r = await resolveKyvernoChart({ ...s.io, go });
         assert.equal(r.dir, path.join(s.shared, "kyverno", "chart"));
-        assert.equal(r.source, "../shared/fixtures");
+        assert.equal(r.source, OFFLINE_FIXTURES);
         assert.deepEqual(s.goCalls, []);
     });
 
@@ -424,17 +427,17 @@ describe("resolveKyvernoChart", () => {
         await assert.rejects(resolveKyvernoChart({ ...s.io, go }), /carries chart 3\.9\.0, not the pinned 3\.9\.1: KYVERNO_VERSION and KYVERNO_CHART_VERSION in scripts\/tools\.env disagree/);
     });
 
-    test("no go, no ../shared: one message naming the chart, each way and how to provide it", async () => {
+    test("no go, no offline fixtures: one message naming the chart, each way and how to provide it", async () => {
         await assert.rejects(resolveKyvernoChart(s.io), (e: Error) => {
             assert.ok(e instanceof FixtureUnavailableError);
             const lines = e.message.split("\n");
             assert.equal(lines[0], "The end-to-end tests need the Kyverno Helm chart 3.9.1 (Kyverno v1.19.1), and no way to get it worked:");
             assert.equal(lines[1], "  - POLICY_STACK_KYVERNO_CHART: not set");
-            assert.equal(lines[2], `  - ../shared/fixtures/kyverno/chart (${path.join(s.shared, "kyverno", "chart")}): not present`);
+            assert.equal(lines[2], `  - ${OFFLINE_FIXTURES}/kyverno/chart (${path.join(s.shared, "kyverno", "chart")}): not present`);
             assert.equal(lines[3], "  - Go module proxy (go mod download -json github.com/kyverno/kyverno@v1.19.1): go is not on PATH");
             assert.equal(lines[4], "Provide it in one of these ways:");
             assert.match(lines[5], /^ {2}- set POLICY_STACK_KYVERNO_CHART to a directory holding that chart \(charts\/kyverno of github\.com\/kyverno\/kyverno at v1\.19\.1/);
-            assert.match(lines[6], /^ {2}- or put it at \.\.\/shared\/fixtures\/kyverno\/chart beside the checkout/);
+            assert.match(lines[6], new RegExp(`^ {2}- or put it at ${escapeRegExp(OFFLINE_FIXTURES)}/kyverno/chart beside the checkout`));
             assert.match(lines[7], /^ {2}- or give this machine Go and the Go module proxy \(GOPROXY\) once \(the chart is then cached in .*kyverno-chart\/3\.9\.1\)\.$/);
             return true;
         });
@@ -458,11 +461,11 @@ describe("resolveE2eFixtures and chartCrd", () => {
                 "{{- if true }}\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: clusterpolicies.kyverno.io\n{{- end }}\n",
         });
         const { flux, kyverno } = await resolveE2eFixtures(s.io);
-        assert.equal(flux.source, "../shared/fixtures");
+        assert.equal(flux.source, OFFLINE_FIXTURES);
         assert.equal(kyverno.version, "3.9.1");
         assert.equal(chartCrd(kyverno.dir, "kyverno.io", "kyverno.io_clusterpolicies.yaml").metadata.name, "clusterpolicies.kyverno.io");
 
-        fs.rmSync(path.join(s.tmp, "root", "shared"), { recursive: true });
+        fs.rmSync(path.join(s.tmp, "parent", "shared"), { recursive: true });
         await assert.rejects(resolveE2eFixtures(s.io), (e: Error) => {
             assert.ok(e instanceof FixtureUnavailableError);
             assert.match(e.message, /^The end-to-end tests need Flux's install manifest v2\.9\.4 [^]*\n\nThe end-to-end tests need the Kyverno Helm chart 3\.9\.1 /);
