@@ -39,7 +39,8 @@ import type { FluxControllers } from "../support/flux-controllers";
 import { startFluxWhenReady } from "../support/e2e-flux";
 import { assertNoSecrets } from "../support/secrets-scan";
 import type { KyvernoControllers } from "../support/kyverno-controllers";
-import { createPod, eventually, kubectlTable, policyReportResults, startKyvernoWhenClusterExists, testPod } from "../support/e2e-kyverno";
+import { createPod, kubectlTable, policyReportResults, startKyvernoWhenClusterExists, testPod, type ReportResult } from "../support/e2e-kyverno";
+import { waitFor } from "../support/flux-kube";
 
 const PROJECT = "policy-stack";
 const STACK = "e2e";
@@ -370,11 +371,11 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             ClusterPolicy: await kubectlTable(ws, kubeconfigFile, ["clusterpolicies.kyverno.io"]),
             ValidatingPolicy: await kubectlTable(ws, kubeconfigFile, ["validatingpolicies.policies.kyverno.io"]),
         });
-        const ready = await eventually("every policy Ready", 2 * MIN, async () => {
-            const t = await tables();
-            const ok = (kind: "ClusterPolicy" | "ValidatingPolicy") => byKind(kind).every((n) => t[kind].find((row) => row.NAME === n)?.READY === (kind === "ClusterPolicy" ? "True" : "true"));
-            return ok("ClusterPolicy") && ok("ValidatingPolicy") ? t : undefined;
-        }, async () => JSON.stringify(await tables(), null, 1) + "\n" + kyverno!.timeline().join("\n"));
+        const isReady = (kind: "ClusterPolicy" | "ValidatingPolicy", rows: Record<string, string>[]) =>
+            byKind(kind).every((n) => rows.find((row) => row.NAME === n)?.READY === (kind === "ClusterPolicy" ? "True" : "true"));
+        const ready = await waitFor("every policy Ready", tables,
+            (t: Awaited<ReturnType<typeof tables>>) => (isReady("ClusterPolicy", t.ClusterPolicy) && isReady("ValidatingPolicy", t.ValidatingPolicy) ? t : undefined),
+            2 * MIN, () => kyverno!.timeline().join("\n"));
         assert.deepEqual(ready.ClusterPolicy.map((r) => r.NAME).sort(), byKind("ClusterPolicy"), "kubectl lists exactly the stack's ClusterPolicies");
         assert.deepEqual(ready.ValidatingPolicy.map((r) => r.NAME).sort(), byKind("ValidatingPolicy"));
         for (const row of ready.ClusterPolicy) assert.equal(row.ADMISSION, "true", `${row.NAME}: admission on`);
@@ -392,11 +393,10 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             const r = await createPod(ws, kubeconfigFile, testPod(pod, WORKLOADS_NS, pod === "uses-host-path" ? { hostPath: true } : { image: "registry.example/e2e/app:latest" }));
             assert.equal(r.code, 0, `audit admits ${pod} (breaks ${policy}): ${r.output}`);
         }
-        const results = await eventually("PolicyReports with both failures", 3 * MIN, async () => {
-            const all = await policyReportResults(ws, kubeconfigFile, WORKLOADS_NS);
-            const failed = Object.entries(BAD_PODS).every(([pod, policy]) => all.some((x) => x.policy === policy && x.result === "fail" && x.resources.some((res) => res.name === pod)));
-            return failed ? all : undefined;
-        }, async () => JSON.stringify(await policyReportResults(ws, kubeconfigFile, WORKLOADS_NS), null, 1));
+        const bothFailed = (all: ReportResult[]) => Object.entries(BAD_PODS).every(([pod, policy]) =>
+            all.some((x) => x.policy === policy && x.result === "fail" && x.resources.some((res) => res.name === pod)));
+        const results = await waitFor("PolicyReports with both failures", () => policyReportResults(ws, kubeconfigFile, WORKLOADS_NS),
+            (all: ReportResult[]) => (bothFailed(all) ? all : undefined), 3 * MIN);
         const hostPath = results.find((x) => x.policy === "disallow-host-path" && x.result === "fail")!;
         assert.match(hostPath.message ?? "", /hostPath volumes are not allowed/, "the CEL policy's own message");
         const latest = results.find((x) => x.policy === "disallow-latest-tag" && x.result === "fail")!;

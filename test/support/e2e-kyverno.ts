@@ -96,14 +96,3 @@ export async function policyReportResults(ws: E2eWorkspace, kubeconfig: string, 
     }
     return out;
 }
-
-/** Polls `check` every 2 s until it returns a value (or throws after `timeoutMs`, with the last state). */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, describe: () => Promise<string>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const v = await check();
-        if (v !== undefined) return v;
-        if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s; last state:\n${await describe()}`);
-        await new Promise((r) => setTimeout(r, 2000));
-    }
-}
