@@ -15,6 +15,16 @@ export async function kwokClusters(ws: E2eWorkspace): Promise<string[]> {
     return r.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
 }
 
+/**
+ * The cluster's kubeconfig (written to the workspace) once the program's `kind create` has
+ * succeeded and kwokctl lists the cluster; undefined before that.
+ */
+export async function kubeconfigOnceCreated(ws: E2eWorkspace, cluster: string): Promise<string | undefined> {
+    const created = ws.shimCalls().some((c) => c.argv[0] === "create" && c.exit === 0);
+    if (!created || !(await kwokClusters(ws)).includes(cluster)) return undefined;
+    return writeKubeconfig(ws, cluster);
+}
+
 /** Writes the cluster's kubeconfig (as kwokctl prints it) to the workspace and returns its path. */
 export async function writeKubeconfig(ws: E2eWorkspace, cluster: string): Promise<string> {
     const r = await ws.run(ws.tools.tools.kwokctl, ["get", "kubeconfig", "--name", cluster], { label: "kwokctl-get-kubeconfig" });

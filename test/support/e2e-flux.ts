@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import type { E2eWorkspace } from "./e2e-env";
-import { kwokClusters, writeKubeconfig } from "./e2e-cluster";
+import { kubeconfigOnceCreated } from "./e2e-cluster";
 import { startFluxControllers, type FluxControllers } from "./flux-controllers";
 
 const FLUX_CRDS = ["ocirepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io"];
@@ -28,10 +28,7 @@ export async function startFluxWhenReady(o: StartFluxWhenReadyOptions): Promise<
     let kubeconfig: string | undefined;
     while (!o.done()) {
         try {
-            if (!kubeconfig) {
-                const created = ws.shimCalls().some((c) => c.argv[0] === "create" && c.exit === 0);
-                if (created && (await kwokClusters(ws)).includes(o.cluster)) kubeconfig = await writeKubeconfig(ws, o.cluster);
-            }
+            kubeconfig ??= await kubeconfigOnceCreated(ws, o.cluster);
             if (kubeconfig) {
                 const r = await ws.run(ws.tools.tools.kubectl, ["get", "crd", ...FLUX_CRDS, "-o", "json"], { env: { KUBECONFIG: kubeconfig }, quiet: true, timeoutMs: 30_000 });
                 const items = r.code === 0 ? (JSON.parse(r.stdout).items as { status?: { conditions?: { type: string; status: string }[] } }[]) : [];

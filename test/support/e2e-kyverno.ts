@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import type { E2eWorkspace } from "./e2e-env";
-import { kubectl, kwokClusters, writeKubeconfig } from "./e2e-cluster";
+import { kubeconfigOnceCreated, kubectl } from "./e2e-cluster";
 import { KyvernoControllers } from "./kyverno-controllers";
 
 /** Polls every 2 s for the program's cluster; resolves with the controllers' watcher, or undefined when `done()` came first. */
@@ -16,9 +16,8 @@ export async function startKyvernoWhenClusterExists(o: { ws: E2eWorkspace; clust
     const { ws } = o;
     while (!o.done()) {
         try {
-            const created = ws.shimCalls().some((c) => c.argv[0] === "create" && c.exit === 0);
-            if (created && (await kwokClusters(ws)).includes(o.cluster)) {
-                const kubeconfig = await writeKubeconfig(ws, o.cluster);
+            const kubeconfig = await kubeconfigOnceCreated(ws, o.cluster);
+            if (kubeconfig) {
                 return new KyvernoControllers({
                     kubectl: ws.tools.tools.kubectl,
                     binDir: path.dirname(ws.tools.tools.kyverno),
