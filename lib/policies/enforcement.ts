@@ -9,8 +9,8 @@
  * anchored regular expression over their names, so the patch count follows the distinct rule
  * shapes, not the policy count. Pure module: no Pulumi.
  */
-import type { Enforcement as StackEnforcement } from "../config";
 import { familyOf } from "./kindTable";
+import { enforcedBy, type EnforcementSetting } from "./rollout";
 import type { Enforcement } from "./types";
 
 /** The subset of a loaded policy that patch generation needs. */
@@ -140,10 +140,15 @@ interface ShapedPolicy {
     patch: string;
 }
 
-/** The policies that have something to enforce, with their operations, in (kind, namespace, name) order. */
-function enforceable(policies: readonly PatchablePolicy[]): ShapedPolicy[] {
+/**
+ * The policies the setting enforces that have something to enforce, with their operations, in
+ * (kind, namespace, name) order.
+ */
+function enforceable(policies: readonly PatchablePolicy[], setting: EnforcementSetting): ShapedPolicy[] {
+    const enforced = enforcedBy(setting);
     const out: ShapedPolicy[] = [];
     for (const policy of policies) {
+        if (!enforced(policy)) continue;
         const operations = enforceOperations(policy);
         if (operations.length === 0) continue;
         const [group, version] = policy.apiVersion.split("/");
@@ -158,7 +163,8 @@ function enforceable(policies: readonly PatchablePolicy[]): ShapedPolicy[] {
 
 /**
  * The Kustomization patches for a stack. `audit` stacks get none: the policies apply exactly as
- * they ship. `enforce` stacks get one patch per distinct enforcement shape: the policies of one
+ * they ship. `enforce` stacks, and the policies a rollout plan enforces (rollout.ts), get one
+ * patch per distinct enforcement shape: the policies of one
  * group, version, kind and namespace whose operations are identical (e.g. every ClusterPolicy with
  * one validate rule) share a patch targeting `^(name1|name2|…)$`. Patches are ordered by kind,
  * group, version, namespace and then operations, and names sorted within each, so the output
@@ -169,10 +175,9 @@ function enforceable(policies: readonly PatchablePolicy[]): ShapedPolicy[] {
  * alternation, and the match never relies on kustomize anchoring the expression itself (it does,
  * as `^(?:…)$`; the explicit anchors make the meaning visible in the Kustomization).
  */
-export function enforcementPatches(policies: readonly PatchablePolicy[], enforcement: StackEnforcement): FluxPatch[] {
-    if (enforcement === "audit") return [];
+export function enforcementPatches(policies: readonly PatchablePolicy[], enforcement: EnforcementSetting): FluxPatch[] {
     const groups = new Map<string, { first: ShapedPolicy; names: string[] }>();
-    for (const shaped of enforceable(policies)) {
+    for (const shaped of enforceable(policies, enforcement)) {
         const key = JSON.stringify([shaped.policy.kind, shaped.group, shaped.version, shaped.policy.namespace ?? "", shaped.patch]);
         const entry = groups.get(key);
         if (entry) entry.names.push(shaped.policy.name);
@@ -192,9 +197,8 @@ export function enforcementPatches(policies: readonly PatchablePolicy[], enforce
  * One patch per policy that has something to enforce, targeting its (escaped) name: the shape
  * before grouping, kept as the reference the grouped patches are checked against.
  */
-export function perPolicyEnforcementPatches(policies: readonly PatchablePolicy[], enforcement: StackEnforcement): FluxPatch[] {
-    if (enforcement === "audit") return [];
-    return enforceable(policies).map(({ policy, group, version, operations, patch }) => {
+export function perPolicyEnforcementPatches(policies: readonly PatchablePolicy[], enforcement: EnforcementSetting): FluxPatch[] {
+    return enforceable(policies, enforcement).map(({ policy, group, version, operations, patch }) => {
         const target: PatchTarget = { group, version, kind: policy.kind, name: nameRegex(policy.name) };
         if (policy.namespace) target.namespace = policy.namespace;
         return { target, names: [policy.name], operations, patch };

@@ -27,4 +27,5 @@ export {
 export { canonicalJson, digestOf, sha256Digest } from "./normalise";
 export { KUSTOMIZATION_FILES } from "./kinds";
 export { ALLOWED_KINDS, familyOf, type Family, type KindSpec } from "./kindTable";
+export { enforcedBy, enforcementFlips, isPlan, planProblems, policyKey, type EnforcementMode, type EnforcementPlan, type EnforcementSetting, type NamedPolicy } from "./rollout";
 export { parseYamlDocuments, expandedNodeCount, findInvalidUtf8, DEFAULT_MAX_EXPANDED_NODES } from "./yaml";
