@@ -49,7 +49,8 @@ export interface PrepareOptions {
  * before the program creates anything.
  */
 export async function prepareArtifact(dir: string, options: PrepareOptions = {}): Promise<PreparedArtifact> {
-    const set = await loadPolicyDir(dir);
+    // The directory a user edits: unchanged files are not validated again (lib/policies/cache.ts).
+    const set = await loadPolicyDir(dir, { cache: true });
     const built = await buildArtifact(set, {
         source: options.source,
         revision: options.sourceRevision,
@@ -106,7 +107,7 @@ export interface PublishResult {
  * (blobs first, manifest last).
  */
 export async function publishArtifact(inputs: PublishInputs): Promise<PublishResult> {
-    const set = await loadPolicyDir(inputs.path);
+    const set = await loadPolicyDir(inputs.path, { cache: true });
     const built = await buildArtifact(set, {
         source: inputs.source,
         revision: inputs.sourceRevision,

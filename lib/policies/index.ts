@@ -16,6 +16,7 @@ export {
     type FormatOptions,
 } from "./problems";
 export { loadPolicyDir, comparePaths, comparePolicies, DEFAULT_MAX_FILE_SIZE, type LoadPolicyOptions } from "./loader";
+export { ValidationCache, defaultCacheDir, validatorVersion } from "./cache";
 export {
     IgnoreMatcher,
     parseIgnorePattern,

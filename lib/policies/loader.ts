@@ -12,6 +12,7 @@ import * as fsSync from "node:fs";
 import type { Dirent } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { ValidationCache } from "./cache";
 import { PolicyLoadAggregateError, PolicyLoadError } from "./errors";
 import { IgnoreMatcher, parseIgnoreFile, SOURCEIGNORE_FILE } from "./ignore";
 import { classifyDocument, KUSTOMIZATION_FILES, type KustomizationDoc } from "./kinds";
@@ -30,6 +31,12 @@ export interface LoadPolicyOptions {
     ignore?: string[];
     /** Limit on the number of directory entries visited (guards against huge trees). Default 100000. */
     maxEntries?: number;
+    /**
+     * Reuse what earlier loads of this directory concluded about unchanged files (cache.ts): `true`
+     * for the user cache directory, a directory path for another. Off by default: worth it for the
+     * directory a user edits and pushes, not for a pulled artifact in a temporary directory.
+     */
+    cache?: boolean | string;
 }
 
 const YAML_EXT = /\.ya?ml$/i;
@@ -98,6 +105,15 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
     }
 
     const extra = opts.ignore?.length ? parseIgnoreFile(opts.ignore.join("\n"), "") : [];
+    const cache = opts.cache ? ValidationCache.open(root, typeof opts.cache === "string" ? opts.cache : undefined) : undefined;
+    const limits = String(opts.maxExpandedNodes ?? "");
+
+    /** Records a file that ships, with what it holds. */
+    const ship = (rel: string, abs: string, buf: Buffer, sha256: string, filePolicies: Policy[]) => {
+        policies.push(...filePolicies);
+        files.push({ path: rel, absPath: abs, size: buf.length, sha256 });
+        for (let d = path.posix.dirname(rel); d !== "."; d = path.posix.dirname(d)) shippedDirs.add(d);
+    };
 
     // Synchronous reads on purpose: policy files are small, and a thread-pool round trip per file
     // doubled the time of a 5,000-file load (bench/README.md).
@@ -112,6 +128,21 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
             errors.push(new PolicyLoadError(rel, undefined, "too-large", `file grew to ${buf.length} bytes while being read, over the ${maxFileSize}-byte limit; split it or raise maxFileSize`));
             return;
         }
+        const sha256 = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
+        const key = ValidationCache.key(rel, sha256, limits);
+        const cached = cache?.get(key);
+        if (cached?.empty) {
+            skipped.push({ path: rel, reason: "empty" });
+            return;
+        }
+        if (cached) {
+            kustomizations.push(...cached.kustomizations.map((k) => ({ ...k, file: rel })));
+            const filePolicies = cached.policies.map((p) => ({ ...p, file: rel }));
+            if (filePolicies.length > 0) policyFiles.push(rel);
+            ship(rel, abs, buf, sha256, filePolicies);
+            return;
+        }
+        const start = errors.length;
         const bad = findInvalidUtf8(buf);
         if (bad >= 0) {
             errors.push(new PolicyLoadError(rel, lineOfByteOffset(buf, bad), "not-utf8", `not valid UTF-8 (byte 0x${buf[bad].toString(16).padStart(2, "0")} at offset ${bad}); save the file as UTF-8`));
@@ -121,23 +152,32 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
         for (const p of problems) errors.push(new PolicyLoadError(rel, p.line, p.cause, p.detail));
         if (documents.length === 0 && problems.length === 0) {
             skipped.push({ path: rel, reason: "empty" });
+            cache?.set(key, { empty: true });
             return;
         }
         const before = errors.length;
         const filePolicies: Policy[] = [];
+        const fileKustomizations: KustomizationDoc[] = [];
         for (const doc of documents) {
             const c = classifyDocument(doc, rel, errors);
             if (c.type === "policy") filePolicies.push(c.policy);
-            else if (c.type === "kustomization") kustomizations.push(c.kustomization);
+            else if (c.type === "kustomization") fileKustomizations.push(c.kustomization);
         }
+        kustomizations.push(...fileKustomizations);
         if (KUSTOMIZATION_FILES.includes(path.posix.basename(rel)) && documents.length > 1) {
             errors.push(new PolicyLoadError(rel, documents[1].line, "kustomization", "a kustomization file must hold exactly one document; remove the extra documents"));
         }
         if (filePolicies.length > 0) policyFiles.push(rel);
         if (errors.length > before) return;
-        policies.push(...filePolicies);
-        files.push({ path: rel, absPath: abs, size: buf.length, sha256: `sha256:${createHash("sha256").update(buf).digest("hex")}` });
-        for (let d = path.posix.dirname(rel); d !== "."; d = path.posix.dirname(d)) shippedDirs.add(d);
+        ship(rel, abs, buf, sha256, filePolicies);
+        // Documents go through JSON here; server-side apply sends them as JSON too, so nothing a
+        // cluster could receive is lost.
+        if (errors.length === start) {
+            cache?.set(key, {
+                policies: filePolicies.map(({ file: _file, ...rest }) => rest),
+                kustomizations: fileKustomizations.map(({ file: _file, ...rest }) => rest),
+            });
+        }
     };
 
     /** Resolves a symlink found at `rel`; returns the real path and type, or reports why not. */
@@ -240,6 +280,8 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
     }
 
     checkKustomizations(kustomizations, files, shippedDirs, policies, errors);
+    // Saved whatever the outcome: the files that validated stay cached while the others are fixed.
+    cache?.save();
 
     if (policies.length === 0 && errors.length === 0) {
         const counts = ["not-yaml", "ignored", "empty"].map((r) => `${skipped.filter((s) => s.reason === r).length} ${r}`).join(", ");
@@ -250,7 +292,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
     files.sort((a, b) => comparePaths(a.path, b.path));
     policies.sort(comparePolicies);
     skipped.sort((a, b) => comparePaths(a.path, b.path));
-    return { root, files, policies, skipped };
+    return { root, files, policies, skipped, ...(cache ? { cacheHits: cache.hitCount } : {}) };
 }
 
 /**

@@ -68,4 +68,6 @@ export interface PolicySet {
     policies: Policy[];
     /** Files present but not shipped (ignored by Flux rules or not YAML). */
     skipped?: SkippedFile[];
+    /** With the validation cache on: how many files were taken from it rather than validated again. */
+    cacheHits?: number;
 }
