@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import { PolicyArtifact, policyDirectoryError } from "./components/policyArtifact";
 import { PolicySource } from "./components/policySource";
 import { durationSeconds, parseOciUrl } from "./lib/config";
-import { enforcementPatches, patchedBy } from "./lib/patches";
+import { enforcementPatches, patchedBy } from "./lib/policies/enforcement";
 import { prepareArtifact } from "./lib/publish";
 import { compareWithPublished } from "./lib/published";
 

@@ -25,5 +25,6 @@ export {
     type IgnorePattern,
 } from "./ignore";
 export { canonicalJson, digestOf, sha256Digest } from "./normalise";
-export { ALLOWED_KINDS, KUSTOMIZATION_FILES } from "./kinds";
+export { KUSTOMIZATION_FILES } from "./kinds";
+export { ALLOWED_KINDS, familyOf, type Family, type KindSpec } from "./kindTable";
 export { parseYamlDocuments, expandedNodeCount, findInvalidUtf8, DEFAULT_MAX_EXPANDED_NODES } from "./yaml";

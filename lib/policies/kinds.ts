@@ -1,50 +1,15 @@
 /**
- * Which documents may ship, and what each one means. Kinds and served versions follow the Kyverno
- * CRDs (kyverno.io CRDs as of Kyverno 1.14, policies.kyverno.io CEL policies including later
- * v1beta1/v1 versions and namespaced variants).
+ * Which documents may ship, and what each one means: every document is checked against the kind
+ * table (kindTable.ts); a policy's action as written comes from the rules in enforcement.ts.
  */
 import * as path from "node:path";
 import { PolicyLoadError } from "./errors";
 import { digestOf } from "./normalise";
 import type { ProblemCause } from "./problems";
+import { combineActions, normaliseAction, overrideActions, validationActionsEnforcement } from "./enforcement";
+import { ALLOWED_KINDS } from "./kindTable";
 import type { Enforcement, Policy, PolicyRule, RuleKind } from "./types";
 import { findLine, type YamlDocument } from "./yaml";
-
-type Family = "classic" | "validating" | "other";
-
-interface KindSpec {
-    versions: string[];
-    namespaced: boolean;
-    family: Family;
-}
-
-const KYVERNO_IO = "kyverno.io";
-const POLICIES_KYVERNO_IO = "policies.kyverno.io";
-const CEL_VERSIONS = ["v1alpha1", "v1beta1", "v1"];
-
-/** group -> kind -> spec */
-export const ALLOWED_KINDS: Record<string, Record<string, KindSpec>> = {
-    [KYVERNO_IO]: {
-        ClusterPolicy: { versions: ["v1", "v2beta1"], namespaced: false, family: "classic" },
-        Policy: { versions: ["v1", "v2beta1"], namespaced: true, family: "classic" },
-        PolicyException: { versions: ["v2", "v2beta1"], namespaced: true, family: "other" },
-        CleanupPolicy: { versions: ["v2", "v2beta1"], namespaced: true, family: "other" },
-        ClusterCleanupPolicy: { versions: ["v2", "v2beta1"], namespaced: false, family: "other" },
-    },
-    [POLICIES_KYVERNO_IO]: {
-        ValidatingPolicy: { versions: CEL_VERSIONS, namespaced: false, family: "validating" },
-        NamespacedValidatingPolicy: { versions: CEL_VERSIONS, namespaced: true, family: "validating" },
-        ImageValidatingPolicy: { versions: CEL_VERSIONS, namespaced: false, family: "validating" },
-        NamespacedImageValidatingPolicy: { versions: CEL_VERSIONS, namespaced: true, family: "validating" },
-        MutatingPolicy: { versions: CEL_VERSIONS, namespaced: false, family: "other" },
-        NamespacedMutatingPolicy: { versions: CEL_VERSIONS, namespaced: true, family: "other" },
-        GeneratingPolicy: { versions: CEL_VERSIONS, namespaced: false, family: "other" },
-        NamespacedGeneratingPolicy: { versions: CEL_VERSIONS, namespaced: true, family: "other" },
-        DeletingPolicy: { versions: CEL_VERSIONS, namespaced: false, family: "other" },
-        NamespacedDeletingPolicy: { versions: CEL_VERSIONS, namespaced: true, family: "other" },
-        PolicyException: { versions: CEL_VERSIONS, namespaced: true, family: "other" },
-    },
-};
 
 /** File names kustomize recognises as a kustomization (we ship the YAML spellings). */
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml"];
@@ -252,18 +217,6 @@ function classifyKustomization(
 
 const RULE_KINDS: RuleKind[] = ["validate", "mutate", "generate", "verifyImages"];
 
-function normAction(a: unknown): "Audit" | "Enforce" | undefined {
-    if (typeof a !== "string") return undefined;
-    const l = a.toLowerCase();
-    return l === "audit" ? "Audit" : l === "enforce" ? "Enforce" : undefined;
-}
-
-function combine(actions: ("Audit" | "Enforce")[]): Enforcement {
-    if (actions.length === 0) return "None";
-    const set = new Set(actions);
-    return set.size > 1 ? "Mixed" : actions[0];
-}
-
 /** ClusterPolicy/Policy: rules, failure actions, effective enforcement. */
 function classicPolicy(
     doc: YamlDocument,
@@ -278,14 +231,14 @@ function classicPolicy(
     let specAction: "Audit" | "Enforce" | undefined;
     let validationFailureAction: string | undefined;
     if (spec.validationFailureAction !== undefined) {
-        if (typeof spec.validationFailureAction !== "string" || !normAction(spec.validationFailureAction)) {
+        if (typeof spec.validationFailureAction !== "string" || !normaliseAction(spec.validationFailureAction)) {
             err(
                 findLine(doc, /\bvalidationFailureAction:/),
                 `spec.validationFailureAction ${JSON.stringify(spec.validationFailureAction)} is invalid; use Audit or Enforce`,
             );
         } else {
             validationFailureAction = spec.validationFailureAction;
-            specAction = normAction(spec.validationFailureAction);
+            specAction = normaliseAction(spec.validationFailureAction);
         }
     }
     const specOverrides = overrideActions(spec.validationFailureActionOverrides);
@@ -341,19 +294,14 @@ function classicPolicy(
         }
         if (Array.isArray(raw.verifyImages)) {
             for (const vi of raw.verifyImages) {
-                const fa = isRecord(vi) ? normAction(vi.failureAction) : undefined;
+                const fa = isRecord(vi) ? normaliseAction(vi.failureAction) : undefined;
                 effective.push(fa ?? specAction ?? "Audit");
             }
             effective.push(...specOverrides);
         }
         rules.push(rule);
     });
-    return { rules, validationFailureAction, enforcement: combine(effective) };
-}
-
-function overrideActions(overrides: unknown): ("Audit" | "Enforce")[] {
-    if (!Array.isArray(overrides)) return [];
-    return overrides.map((o) => (isRecord(o) ? normAction(o.action) : undefined)).filter((a): a is "Audit" | "Enforce" => !!a);
+    return { rules, validationFailureAction, enforcement: combineActions(effective) };
 }
 
 const VALIDATION_ACTIONS = ["Deny", "Audit", "Warn"];
@@ -370,7 +318,7 @@ function validatingPolicy(
         return { enforcement: "None" };
     }
     const va = spec.validationActions;
-    if (va === undefined || va === null) return { enforcement: "Enforce" };
+    if (va === undefined || va === null) return { enforcement: validationActionsEnforcement(undefined) };
     const line = findLine(doc, /^\s+validationActions:/);
     if (!Array.isArray(va) || va.length === 0 || va.some((a) => typeof a !== "string" || !VALIDATION_ACTIONS.includes(a))) {
         err(line, `spec.validationActions ${JSON.stringify(va)} is invalid; use a non-empty list of Deny, Audit, Warn`);
@@ -380,5 +328,5 @@ function validatingPolicy(
         err(line, `spec.validationActions ${JSON.stringify(va)} lists an action twice; list each action once`);
     }
     const actions = va as string[];
-    return { validationActions: actions, enforcement: actions.includes("Deny") ? "Enforce" : "Audit" };
+    return { validationActions: actions, enforcement: validationActionsEnforcement(actions) };
 }

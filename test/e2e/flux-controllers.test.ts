@@ -3,7 +3,7 @@
  * test/support/flux-controllers.ts) against a kwok cluster (kwokctl, binary runtime, locally
  * built control plane) and the real registry with htpasswd over TLS. The Flux objects are the
  * program's own (components/policySource.ts rendered under Pulumi mocks), the artifact is pushed
- * by our CLI, the enforcement patches come from lib/patches.ts.
+ * by our CLI, the enforcement patches come from lib/policies/enforcement.ts.
  *
  * Proves: the OCIRepository pulls our artifact through a dockerconfigjson Secret and reports
  * `<tag>@sha256:<manifest digest>`; the Kustomization applies it with the patches, so every
@@ -25,7 +25,7 @@ import * as path from "node:path";
 
 import { KUSTOMIZATION_RESOURCE, OCI_REPOSITORY_RESOURCE, RECONCILE_REQUESTED_AT } from "../../lib/fluxWait";
 import { dockerConfigJson } from "../../lib/dockerconfig";
-import { enforcementPatches, type FluxPatch } from "../../lib/patches";
+import { enforcementPatches, type FluxPatch } from "../../lib/policies/enforcement";
 import { loadPolicyDir, type PolicySet } from "../../lib/policies";
 import { startFluxControllers, writeCaBundle, type FluxControllers } from "../support/flux-controllers";
 import { exec, readyCondition, startKwokCluster, waitFor, type KwokCluster, type Kubectl } from "../support/flux-kube";

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { enforcementPatches, enforceOperations, FluxPatch, perPolicyEnforcementPatches, type PatchablePolicy } from "../../lib/patches";
+import { enforcementPatches, enforceOperations, FluxPatch, perPolicyEnforcementPatches, type PatchablePolicy } from "../../lib/policies/enforcement";
 import { Enforcement } from "../../lib/config";
 import { repoRoot, samplePoliciesDir } from "../support/paths";
 import { readPolicies } from "../support/policyFixtures";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import type { PatchablePolicy } from "../../lib/patches";
+import type { PatchablePolicy } from "../../lib/policies/enforcement";
 
 /** Reads every policy document in a directory with plain js-yaml (independent of the loader under test). */
 export function readPolicies(dir: string): (PatchablePolicy & { file: string })[] {

@@ -1,5 +1,6 @@
 /**
- * Enforcement patches for the Flux Kustomization.
+ * Enforcement: what a policy does as written (its action), and the Flux Kustomization patches
+ * that make a stack enforce it. Both follow the kind families of kindTable.ts.
  *
  * The artifact is environment-neutral: the same policies ship to every stack, and each stack's
  * Kustomization patches them to enforce (or leaves them alone for audit). JSON6902 has no
@@ -8,7 +9,9 @@
  * anchored regular expression over their names, so the patch count follows the distinct rule
  * shapes, not the policy count. Pure module: no Pulumi.
  */
-import type { Enforcement } from "./config";
+import type { Enforcement as StackEnforcement } from "../config";
+import { familyOf } from "./kindTable";
+import type { Enforcement } from "./types";
 
 /** The subset of a loaded policy that patch generation needs. */
 export interface PatchablePolicy {
@@ -46,10 +49,32 @@ export interface FluxPatch {
     patch: string;
 }
 
-/** Classic Kyverno policies: `spec.rules[]` with validate/mutate/generate/verifyImages. */
-const CLASSIC_KINDS = new Set(["ClusterPolicy", "Policy"]);
-/** CEL policy kinds whose enforcement is `spec.validationActions`. */
-const VALIDATION_ACTION_KINDS = new Set(["ValidatingPolicy", "NamespacedValidatingPolicy", "ImageValidatingPolicy", "NamespacedImageValidatingPolicy"]);
+type Action = "Audit" | "Enforce";
+
+/** A failure action as Kyverno reads it (case-insensitive), or undefined for anything else. */
+export function normaliseAction(value: unknown): Action | undefined {
+    if (typeof value !== "string") return undefined;
+    const lower = value.toLowerCase();
+    return lower === "audit" ? "Audit" : lower === "enforce" ? "Enforce" : undefined;
+}
+
+/** The actions of a policy's rules as one value: `None` without any, `Mixed` when they differ. */
+export function combineActions(actions: readonly Action[]): Enforcement {
+    if (actions.length === 0) return "None";
+    return new Set(actions).size > 1 ? "Mixed" : actions[0];
+}
+
+/** The actions of `validationFailureActionOverrides`/`failureActionOverrides` entries. */
+export function overrideActions(overrides: unknown): Action[] {
+    if (!Array.isArray(overrides)) return [];
+    return overrides.map((o) => normaliseAction(asRecord(o)?.action)).filter((a): a is Action => a !== undefined);
+}
+
+/** A CEL policy's action from `spec.validationActions`: Kyverno denies when the list is unset. */
+export function validationActionsEnforcement(actions: readonly string[] | undefined): Enforcement {
+    if (actions === undefined) return "Enforce";
+    return actions.includes("Deny") ? "Enforce" : "Audit";
+}
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
     return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -61,9 +86,9 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
  */
 export function enforceOperations(policy: PatchablePolicy): JsonPatchOperation[] {
     const spec = asRecord(policy.document.spec) ?? {};
-    const group = policy.apiVersion.split("/")[0];
+    const family = familyOf(policy.apiVersion, policy.kind);
     const ops: JsonPatchOperation[] = [];
-    if (group === "kyverno.io" && CLASSIC_KINDS.has(policy.kind)) {
+    if (family === "classic") {
         const rules = Array.isArray(spec.rules) ? spec.rules : [];
         rules.forEach((rule, i) => {
             const r = asRecord(rule);
@@ -82,7 +107,7 @@ export function enforceOperations(policy: PatchablePolicy): JsonPatchOperation[]
             // "add" on an existing member replaces it (RFC 6902 4.1), so this works whether or not it is set.
             ops.unshift({ op: "add", path: "/spec/validationFailureAction", value: "Enforce" });
         }
-    } else if (group === "policies.kyverno.io" && VALIDATION_ACTION_KINDS.has(policy.kind)) {
+    } else if (family === "validating") {
         ops.push({ op: "add", path: "/spec/validationActions", value: ["Deny"] });
     }
     return ops;
@@ -144,7 +169,7 @@ function enforceable(policies: readonly PatchablePolicy[]): ShapedPolicy[] {
  * alternation, and the match never relies on kustomize anchoring the expression itself (it does,
  * as `^(?:…)$`; the explicit anchors make the meaning visible in the Kustomization).
  */
-export function enforcementPatches(policies: readonly PatchablePolicy[], enforcement: Enforcement): FluxPatch[] {
+export function enforcementPatches(policies: readonly PatchablePolicy[], enforcement: StackEnforcement): FluxPatch[] {
     if (enforcement === "audit") return [];
     const groups = new Map<string, { first: ShapedPolicy; names: string[] }>();
     for (const shaped of enforceable(policies)) {
@@ -167,7 +192,7 @@ export function enforcementPatches(policies: readonly PatchablePolicy[], enforce
  * One patch per policy that has something to enforce, targeting its (escaped) name: the shape
  * before grouping, kept as the reference the grouped patches are checked against.
  */
-export function perPolicyEnforcementPatches(policies: readonly PatchablePolicy[], enforcement: Enforcement): FluxPatch[] {
+export function perPolicyEnforcementPatches(policies: readonly PatchablePolicy[], enforcement: StackEnforcement): FluxPatch[] {
     if (enforcement === "audit") return [];
     return enforceable(policies).map(({ policy, group, version, operations, patch }) => {
         const target: PatchTarget = { group, version, kind: policy.kind, name: nameRegex(policy.name) };

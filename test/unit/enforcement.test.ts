@@ -1,6 +1,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { enforcementPatches, enforceOperations, nameRegex, patchedBy, perPolicyEnforcementPatches, PatchablePolicy } from "../../lib/patches";
+import {
+    combineActions, enforcementPatches, enforceOperations, nameRegex, normaliseAction, overrideActions, patchedBy,
+    perPolicyEnforcementPatches, PatchablePolicy, validationActionsEnforcement,
+} from "../../lib/policies/enforcement";
+import { ALLOWED_KINDS, familyOf } from "../../lib/policies/kindTable";
 import { samplePoliciesDir, repoRoot } from "../support/paths";
 import { readPolicies } from "../support/policyFixtures";
 import * as path from "node:path";
@@ -159,5 +163,60 @@ describe("Kustomization patches", () => {
     test("namespaced policies are targeted by namespace", () => {
         const [patch] = enforcementPatches([{ ...classic([{ name: "a", validate: {} }]), kind: "Policy", namespace: "team-a" }], "enforce");
         assert.equal(patch.target.namespace, "team-a");
+    });
+});
+
+describe("one kind table decides what can enforce", () => {
+    test("every kind of the table: validating kinds patch validationActions, classic kinds their rules, others nothing", () => {
+        const seen = { classic: 0, validating: 0, other: 0 };
+        for (const [group, kinds] of Object.entries(ALLOWED_KINDS)) {
+            for (const [kind, spec] of Object.entries(kinds)) {
+                const apiVersion = `${group}/${spec.versions[spec.versions.length - 1]}`;
+                assert.equal(familyOf(apiVersion, kind), spec.family);
+                const ops = enforceOperations({
+                    apiVersion, kind, name: "p",
+                    document: { apiVersion, kind, metadata: { name: "p" }, spec: { rules: [{ name: "r", validate: {} }] } },
+                });
+                const expected = spec.family === "validating" ? ["/spec/validationActions"]
+                    : spec.family === "classic" ? ["/spec/validationFailureAction", "/spec/rules/0/validate/failureAction"] : [];
+                assert.deepEqual(ops.map((o) => o.path), expected, `${apiVersion} ${kind}`);
+                seen[spec.family]++;
+            }
+        }
+        // Each family is present, so each branch above was exercised.
+        assert.ok(seen.classic > 0 && seen.validating > 0 && seen.other > 0, JSON.stringify(seen));
+    });
+
+    test("a kind outside the table, or under another group, has no family and no patch", () => {
+        assert.equal(familyOf("kyverno.io/v1", "ValidatingPolicy"), undefined);
+        assert.equal(familyOf("policies.kyverno.io/v1", "ClusterPolicy"), undefined);
+        assert.equal(familyOf("v1", "ConfigMap"), undefined);
+        assert.deepEqual(enforceOperations({ apiVersion: "kyverno.io/v1", kind: "ValidatingPolicy", name: "p", document: { spec: {} } }), []);
+    });
+});
+
+describe("a policy's action as written", () => {
+    test("failure actions are read case-insensitively; anything else is no action", () => {
+        assert.equal(normaliseAction("enforce"), "Enforce");
+        assert.equal(normaliseAction("AUDIT"), "Audit");
+        assert.equal(normaliseAction("Deny"), undefined);
+        assert.equal(normaliseAction(1), undefined);
+    });
+
+    test("rules combine to None, one action, or Mixed", () => {
+        assert.equal(combineActions([]), "None");
+        assert.equal(combineActions(["Enforce", "Enforce"]), "Enforce");
+        assert.equal(combineActions(["Audit", "Enforce"]), "Mixed");
+    });
+
+    test("override entries give their actions and skip malformed ones", () => {
+        assert.deepEqual(overrideActions([{ action: "Enforce" }, { action: "bogus" }, "x", { action: "audit" }]), ["Enforce", "Audit"]);
+        assert.deepEqual(overrideActions(undefined), []);
+    });
+
+    test("CEL validationActions: unset denies (Kyverno's default), Deny enforces, otherwise audit", () => {
+        assert.equal(validationActionsEnforcement(undefined), "Enforce");
+        assert.equal(validationActionsEnforcement(["Audit", "Deny"]), "Enforce");
+        assert.equal(validationActionsEnforcement(["Audit", "Warn"]), "Audit");
     });
 });
