@@ -1,0 +1,17 @@
+/** The `enforcement` key: what the stack does with the policies' validation failures. */
+import { DEFAULTS } from "./defaults";
+import type { ConfigReader } from "./reader";
+
+/**
+ * The stack-wide mode: `audit` ships the policies as written, `enforce` patches every validate
+ * rule to Enforce. (A policy's own action as written, `Audit`/`Enforce`/`Mixed`/`None`, is the
+ * `Enforcement` of lib/policies.)
+ */
+export type Enforcement = "audit" | "enforce";
+
+/** Every mode, in the order messages list them. */
+export const ENFORCEMENTS: readonly Enforcement[] = ["audit", "enforce"];
+
+export function parseEnforcement(reader: ConfigReader): Enforcement {
+    return reader.oneOf("enforcement", ENFORCEMENTS, DEFAULTS.enforcement);
+}
