@@ -9,8 +9,9 @@ import { Kustomization, KustomizationDependency, KustomizePatch, OCIRepository }
 export interface PolicySourceArgs {
     /**
      * The cluster Flux runs in: the objects' provider, and the kubeconfig and context of the Flux
-     * status check. Defaults to the ambient kubeconfig and its current context for both (the
-     * provider from `opts`, else the default one).
+     * status check, from one place. Defaults to the ambient kubeconfig and its current context (the
+     * status check's, and the default provider's); pass the cluster rather than a provider in
+     * `opts`, which the status check would not see.
      */
     cluster?: ClusterAccess;
     /** Name of the OCIRepository and the Kustomization. Defaults to `kyverno-policies`. */
