@@ -1,7 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { DEFAULTS, fluxInstallManifestUrl } from "../lib/config";
+import type { ClusterAccess } from "./cluster";
 
 export interface FluxArgs {
+    /** The cluster Flux is installed in (its provider applies install.yaml). */
+    cluster: ClusterAccess;
     /** Flux release, recorded in the outputs. Defaults to `v2.9.4`. */
     version?: pulumi.Input<string>;
     /**
@@ -24,12 +28,13 @@ export class Flux extends pulumi.ComponentResource {
     public readonly resources: pulumi.Output<pulumi.Resource[]>;
 
     constructor(name: string, args: FluxArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(Flux.type, name, {}, opts);
-        this.version = pulumi.output(args.version ?? "v2.9.4");
-        const file = args.installManifest ?? this.version.apply((v) => `https://github.com/fluxcd/flux2/releases/download/${v}/install.yaml`);
+        super(Flux.type, name, {}, { ...opts, provider: args.cluster.provider });
+        this.version = pulumi.output(args.version ?? DEFAULTS.fluxVersion);
+        const file = args.installManifest ?? this.version.apply(fluxInstallManifestUrl);
         const install = new k8s.yaml.v2.ConfigFile(`${name}-install`, { file }, { parent: this });
         this.resources = install.resources as pulumi.Output<pulumi.Resource[]>;
-        this.namespace = pulumi.output("flux-system");
+        // install.yaml's namespace.
+        this.namespace = pulumi.output(DEFAULTS.fluxNamespace);
         this.registerOutputs({ version: this.version, namespace: this.namespace });
     }
 }

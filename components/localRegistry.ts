@@ -4,8 +4,12 @@ import * as command from "@pulumi/command";
 import {
     localRegistryHostingData, REGISTRY_CONNECT_COMMAND, REGISTRY_CONTAINER_COMMANDS, registryConnectEnvironment, registryContainerEnvironment,
 } from "../lib/kind";
+import { DEFAULTS } from "../lib/config";
+import type { ClusterAccess } from "./cluster";
 
 export interface LocalRegistryArgs {
+    /** The kind cluster whose nodes use the registry (its provider writes the hosting ConfigMap). */
+    cluster: ClusterAccess;
     /** Name of the kind cluster whose nodes use the registry (pass the Cluster's output: the wiring waits for it). */
     clusterName: pulumi.Input<string>;
     /** Registry container name, also its host name on the `kind` network. Defaults to `kind-registry`. */
@@ -20,7 +24,7 @@ export interface LocalRegistryArgs {
  * kind's local-registry recipe: a registry container on the host (started before the cluster is
  * ready, so the artifact push need not wait for the cluster), containerd `certs.d` entries on each
  * node, the container joined to the `kind` network, and the `local-registry-hosting` ConfigMap.
- * Kubernetes children take their provider from `opts.providers`.
+ * The ConfigMap goes through the cluster's provider.
  */
 export class LocalRegistry extends pulumi.ComponentResource {
     public static readonly type = "policy-stack:registry:LocalRegistry";
@@ -32,10 +36,10 @@ export class LocalRegistry extends pulumi.ComponentResource {
     public readonly pullUrl: pulumi.Output<string>;
 
     constructor(name: string, args: LocalRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(LocalRegistry.type, name, {}, opts);
-        const containerName = args.containerName ?? "kind-registry";
-        const hostPort = args.hostPort ?? 5001;
-        const image = args.image ?? "registry:2";
+        super(LocalRegistry.type, name, {}, { ...opts, provider: args.cluster.provider });
+        const containerName = args.containerName ?? DEFAULTS.localRegistryName;
+        const hostPort = args.hostPort ?? DEFAULTS.localRegistryPort;
+        const image = args.image ?? DEFAULTS.localRegistryImage;
         this.container = new command.local.Command(`${name}-container`, {
             create: REGISTRY_CONTAINER_COMMANDS.create,
             delete: REGISTRY_CONTAINER_COMMANDS.delete,

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { formatPolicyProblems, PolicyLoadAggregateError } from "../lib/policies";
-import type { PreparedArtifact, PublishInputs, PublishResult } from "../lib/publish";
+import { prepareArtifact, type PreparedArtifact, type PublishInputs, type PublishResult } from "../lib/publish";
 
 /** One entry per policy in the resource's inputs, so `pulumi preview --diff` names each changed policy. */
 export interface PolicyEntry {
@@ -53,6 +53,17 @@ export function policyDirectoryError(e: unknown, configKey: string): unknown {
         fullListHint: `Every problem, as JSON: node build/cli/artifact.js build --path ${JSON.stringify(e.root)} --output json`,
     });
     return new pulumi.RunError(`${configKey}: ${report}`);
+}
+
+/**
+ * Loads and builds the policy directory before any resource exists (`prepareArtifact`), a refused
+ * directory reported as `policyDirectoryError` does.
+ * @param configKey the full config key of the directory, named in the report
+ */
+export async function preparePolicyArtifact(dir: string, configKey: string): Promise<PreparedArtifact> {
+    return prepareArtifact(dir).catch((e: unknown) => {
+        throw policyDirectoryError(e, configKey);
+    });
 }
 
 /**

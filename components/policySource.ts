@@ -1,10 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { DEFAULTS, durationSeconds } from "../lib/config";
 import { FLUX_WAIT_COMMAND, fluxWaitEnvironment } from "../lib/fluxWait";
+import type { ClusterAccess } from "./cluster";
 import { kubectlEnvironment } from "./kubectlEnvironment";
 import { Kustomization, KustomizationDependency, KustomizePatch, OCIRepository } from "./crds/flux";
 
 export interface PolicySourceArgs {
+    /**
+     * The cluster Flux runs in: the objects' provider, and the kubeconfig and context of the Flux
+     * status check, from one place. Defaults to the ambient kubeconfig and its current context (the
+     * status check's, and the default provider's); pass the cluster rather than a provider in
+     * `opts`, which the status check would not see.
+     */
+    cluster?: ClusterAccess;
     /** Name of the OCIRepository and the Kustomization. Defaults to `kyverno-policies`. */
     sourceName?: pulumi.Input<string>;
     /** Namespace of both objects (Flux's). Defaults to `flux-system`. */
@@ -38,10 +47,6 @@ export interface PolicySourceArgs {
     sourceDependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
     /** What the Kustomization needs first besides the OCIRepository: Kyverno (its CRDs must exist). */
     applyDependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
-    /** Kubeconfig for the Flux status check (keep it a secret). Defaults to the ambient kubeconfig. */
-    kubeconfig?: pulumi.Input<string | undefined>;
-    /** Kubeconfig context for the Flux status check. Defaults to the current context. */
-    context?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -73,11 +78,11 @@ export class PolicySource extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
 
     constructor(name: string, args: PolicySourceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(PolicySource.type, name, {}, opts);
-        const sourceName = args.sourceName ?? "kyverno-policies";
-        const namespace = args.namespace ?? "flux-system";
-        const interval = args.interval ?? "1m";
-        const timeoutSeconds = args.timeoutSeconds ?? 300;
+        super(PolicySource.type, name, {}, args.cluster === undefined ? opts : { ...opts, provider: args.cluster.provider });
+        const sourceName = args.sourceName ?? DEFAULTS.sourceName;
+        const namespace = args.namespace ?? DEFAULTS.fluxNamespace;
+        const interval = args.interval ?? DEFAULTS.fluxInterval;
+        const timeoutSeconds = args.timeoutSeconds ?? durationSeconds(DEFAULTS.reconcileTimeout);
         const revision = pulumi.output(args.expectedRevision);
 
         this.ociRepository = new OCIRepository(`${name}-source`, {
@@ -125,14 +130,14 @@ export class PolicySource extends pulumi.ComponentResource {
             // The script and its parameters are in the environment: a change of either is an update,
             // which runs `create` again.
             create: FLUX_WAIT_COMMAND,
-            environment: kubectlEnvironment(args.kubeconfig, pulumi.all([revision, namespace, sourceName, args.context]).apply(([r, ns, n, context]) =>
+            environment: kubectlEnvironment(args.cluster, (context) => pulumi.all([revision, namespace, sourceName]).apply(([r, ns, n]) =>
                 fluxWaitEnvironment({ namespace: ns, name: n, revision: r, timeoutSeconds, context }))),
             triggers: [revision, generation(this.ociRepository), generation(this.kustomization)],
             logging: "stderr",
         }, { parent: this, dependsOn: [this.ociRepository, this.kustomization] });
 
         this.name = this.kustomization.metadata.apply((m) => m.name ?? sourceName);
-        this.namespace = this.kustomization.metadata.apply((m) => m.namespace ?? "flux-system");
+        this.namespace = this.kustomization.metadata.apply((m) => m.namespace ?? DEFAULTS.fluxNamespace);
         this.registerOutputs({ name: this.name, namespace: this.namespace });
     }
 }

@@ -1,5 +1,5 @@
 /**
- * Runs the Pulumi program (index.ts) under strict Pulumi mocks and records every resource with
+ * Runs the Pulumi program (index.ts, one PolicyStack) under strict Pulumi mocks and records every resource with
  * its type, name, inputs, provider, parent and dependsOn. Mocks never see resource options, so a
  * stack transformation records them: the seam that lets unit tests assert ordering.
  */
@@ -23,10 +23,10 @@ export interface RecordedResource {
 
 /** Every resource type the program may create. Anything else fails the run: strict mocks. */
 export const KNOWN_TYPES = new Set([
+    "policy-stack:index:PolicyStack",
     "policy-stack:cluster:Cluster",
     "policy-stack:registry:LocalRegistry",
-    "policy-stack:registry:RegistrySecret",
-    "policy-stack:registry:RegistryCaSecret",
+    "policy-stack:registry:RegistryAccess",
     "policy-stack:flux:Flux",
     "policy-stack:flux:PolicySource",
     "policy-stack:kyverno:Kyverno",
@@ -56,6 +56,11 @@ export interface ProgramRun {
     parentName(r: RecordedResource): Promise<string | undefined>;
     /** Names of the resources `r` depends on (resolving Outputs and expanding nothing). */
     dependencyNames(r: RecordedResource): Promise<string[]>;
+    /**
+     * The URNs `r` answers to besides its own: its `aliases`, as the SDK resolves them for the
+     * engine. (Its children inherit them in the engine, which mocks do not run.)
+     */
+    aliasUrns(r: RecordedResource): Promise<string[]>;
 }
 
 /** Mock state: what a provider would return for each type. */
@@ -142,6 +147,8 @@ export async function runProgram(options: { config: Record<string, string>; secr
                 pulumi.output(r.dependsOn as pulumi.Input<pulumi.Resource[]>).apply((d) => { resolve(([] as pulumi.Resource[]).concat(d)); return d; }));
             return Promise.all(deps.map((d) => new Promise<string>((resolve) => d.urn.apply((u) => { resolve(u.split("::").pop()!); return u; }))));
         },
+        // The SDK keeps the collapsed aliases in a field of its own; there is no public accessor.
+        aliasUrns: async (r) => Promise.all(((r.resource as any)?.__aliases ?? []).map((a: pulumi.Output<string>) => valueOf(a))),
     };
 }
 

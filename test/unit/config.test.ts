@@ -1,7 +1,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { ConfigError, durationSeconds, isLoopbackHost, parseOciUrl, parseStackConfig } from "../../lib/config";
+import { ConfigError, ConfigReader, DEFAULTS, durationSeconds, isLoopbackHost, parseOciUrl, parseStackConfig, registryHost } from "../../lib/config";
+import { parseCluster } from "../../lib/config/cluster";
+import { parseFlux } from "../../lib/config/flux";
+import { parseKyverno } from "../../lib/config/kyverno";
 
 const ctx = { project: "policy-stack", stack: "dev", projectDir: "/project" };
 const cfg = (values: Record<string, string>) =>
@@ -129,5 +132,40 @@ describe("oci urls", () => {
     test("loopback detection", () => {
         for (const h of ["localhost:5000", "127.0.0.1", "127.1.2.3:80", "[::1]:5000"]) assert.ok(isLoopbackHost(h), h);
         for (const h of ["ghcr.io", "10.0.0.1:5000", "localhost.example.com"]) assert.ok(!isLoopbackHost(h), h);
+    });
+});
+
+describe("one reader, a parser per section", () => {
+    test("the reader refuses unknown keys and ignores other namespaces; each section parser adds its problems to it", () => {
+        const reader = new ConfigReader({ ...cfg({ clusterMode: "kind", kubeContext: "prod", fluxVersion: "2", sourcName: "x" }), "other:key": "v" }, ctx);
+        assert.deepEqual(parseCluster(reader, "dev"), { mode: "kind", name: "policy-stack-dev", nodeImage: DEFAULTS.kindNodeImage });
+        assert.equal(parseFlux(reader).version, "2");
+        assert.deepEqual(reader.problems, [
+            "policy-stack:sourcName: unknown key; did you mean policy-stack:sourceName? (remove it with 'pulumi config rm policy-stack:sourcName')",
+            'policy-stack:kubeContext = "prod": only applies to clusterMode existing (remove it, or set clusterMode existing)',
+            'policy-stack:fluxVersion = "2": must be a Flux release tag such as v2.9.4',
+        ]);
+        assert.throws(() => reader.throwIfProblems(), (e: unknown) => e instanceof ConfigError && e.problems.length === 3);
+    });
+    test("a section parser on its own: Kyverno from a local chart takes no repository", () => {
+        const reader = new ConfigReader(cfg({ kyvernoChart: "./charts/kyverno" }), ctx);
+        assert.deepEqual(parseKyverno(reader), { chartVersion: DEFAULTS.kyvernoChartVersion, chart: path.resolve("/project", "charts/kyverno"), namespace: DEFAULTS.kyvernoNamespace });
+        assert.deepEqual(reader.problems, []);
+    });
+    test("an empty stack gets the defaults table", () => {
+        const c = parseStackConfig({}, ctx);
+        assert.equal(c.flux.version, DEFAULTS.fluxVersion);
+        assert.equal(c.flux.namespace, DEFAULTS.fluxNamespace);
+        assert.equal(c.flux.interval, DEFAULTS.fluxInterval);
+        assert.equal(c.flux.sourceName, DEFAULTS.sourceName);
+        assert.equal(c.kyverno.chart, DEFAULTS.kyvernoChart);
+        assert.equal(c.kyverno.chartVersion, DEFAULTS.kyvernoChartVersion);
+        assert.equal(c.artifact.tag, DEFAULTS.artifactTag);
+        assert.equal(c.enforcement, DEFAULTS.enforcement);
+        assert.equal(c.registry.mode === "local" && c.registry.image, DEFAULTS.localRegistryImage);
+    });
+    test("registryHost: the host of an accepted URL; a URL the config refuses is an error, not a cast", () => {
+        assert.equal(registryHost("oci://ghcr.io:443/acme/p"), "ghcr.io:443");
+        assert.throws(() => registryHost("oci://user:pw@ghcr.io/p"), (e: unknown) => e instanceof Error && !e.message.includes("pw"));
     });
 });

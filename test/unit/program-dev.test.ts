@@ -25,22 +25,23 @@ before(async () => {
 
 describe("dev stack: components and children", () => {
     const expected: [type: string, name: string, parent: string | undefined][] = [
-        ["policy-stack:cluster:Cluster", "cluster", undefined],
+        ["policy-stack:index:PolicyStack", "policy-stack", undefined],
+        ["policy-stack:cluster:Cluster", "cluster", "policy-stack"],
         ["command:local:Command", "cluster-kind", "cluster"],
         ["pulumi:providers:kubernetes", "cluster-k8s", "cluster"],
-        ["policy-stack:registry:LocalRegistry", "registry", undefined],
+        ["policy-stack:registry:LocalRegistry", "registry", "policy-stack"],
         ["command:local:Command", "registry-container", "registry"],
         ["command:local:Command", "registry-connect", "registry"],
         ["kubernetes:core/v1:ConfigMap", "registry-hosting", "registry"],
-        ["policy-stack:artifact:PolicyArtifact", "policies", undefined],
+        ["policy-stack:artifact:PolicyArtifact", "policies", "policy-stack"],
         ["pulumi-nodejs:dynamic/policy-stack:PolicyArtifact", "policies-push", "policies"],
-        ["policy-stack:flux:Flux", "flux", undefined],
+        ["policy-stack:flux:Flux", "flux", "policy-stack"],
         ["kubernetes:yaml/v2:ConfigFile", "flux-install", "flux"],
-        ["policy-stack:kyverno:Kyverno", "kyverno", undefined],
+        ["policy-stack:kyverno:Kyverno", "kyverno", "policy-stack"],
         ["kubernetes:helm.sh/v3:Release", "kyverno-release", "kyverno"],
         ["command:local:Command", "kyverno-uninstall-helper", "kyverno"],
         ["command:local:Command", "kyverno-webhook-cleanup", "kyverno"],
-        ["policy-stack:flux:PolicySource", "policy-source", undefined],
+        ["policy-stack:flux:PolicySource", "policy-source", "policy-stack"],
         ["kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository", "policy-source-source", "policy-source"],
         ["kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "policy-source-apply", "policy-source"],
         ["command:local:Command", "policy-source-flux-status", "policy-source"],
@@ -51,9 +52,18 @@ describe("dev stack: components and children", () => {
             assert.equal(await run.parentName(r), parent);
         });
     }
-    test("nothing else is created (no registry secret without credentials)", () => {
+    test("nothing else is created (no registry access without credentials or a CA)", () => {
         assert.equal(run.resources.length, expected.length, run.resources.map((r) => `${r.type}/${r.name}`).join("\n"));
         assert.equal(run.all("kubernetes:core/v1:Secret").length, 0);
+        assert.equal(run.all("policy-stack:registry:RegistryAccess").length, 0);
+    });
+    test("the components under PolicyStack answer to the URNs they had at the top of the program (no replacement)", async () => {
+        const moved = expected.filter(([, , parent]) => parent === "policy-stack");
+        assert.equal(moved.length, 6);
+        for (const [type, name] of moved) {
+            assert.deepEqual(await run.aliasUrns(run.find(type, name)), [`urn:pulumi:dev::policy-stack::${type}::${name}`], `${type} ${name}`);
+        }
+        assert.deepEqual(await run.aliasUrns(run.find("policy-stack:index:PolicyStack")), [], "the stack component itself is new");
     });
     test("every Kubernetes resource uses the cluster's provider", () => {
         const k8sTypes = run.resources.filter((r) => r.type.startsWith("kubernetes:"));

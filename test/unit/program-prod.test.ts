@@ -24,6 +24,7 @@ before(async () => {
         config: {
             "policy-stack:clusterMode": "existing",
             "policy-stack:kubeconfig": KUBECONFIG,
+            "policy-stack:kubeContext": "prod",
             "policy-stack:registryMode": "external",
             "policy-stack:registryUrl": "oci://ghcr.io/acme/kyverno-policies",
             "policy-stack:registryUsername": "acme-bot",
@@ -49,6 +50,15 @@ describe("prod stack", () => {
         }
         assert.equal(run.all("policy-stack:registry:LocalRegistry").length, 0);
     });
+    test("the provider and every kubectl script use the one cluster access: the same kubeconfig and context", () => {
+        const provider = run.find("pulumi:providers:kubernetes");
+        assert.equal(provider.inputs.context, "prod");
+        for (const c of run.all("command:local:Command")) {
+            const environment = secretInput(c.inputs.environment) as Record<string, string>;
+            assert.equal(environment.KUBE_CONTEXT, "prod", c.name);
+            assert.equal(environment.KUBECONFIG_DATA, secretInput(provider.inputs.kubeconfig), c.name);
+        }
+    });
     test("the provider gets the configured kubeconfig, as a secret", async () => {
         const provider = run.find("pulumi:providers:kubernetes");
         assert.equal(secretInput(provider.inputs.kubeconfig), KUBECONFIG, "a secret input");
@@ -62,10 +72,19 @@ describe("prod stack", () => {
         assert.ok(stringData, "stringData is a secret input");
         const config = JSON.parse(stringData[".dockerconfigjson"]);
         assert.deepEqual(config, { auths: { "ghcr.io": { username: "acme-bot", password: PASSWORD, auth: Buffer.from(`acme-bot:${PASSWORD}`).toString("base64") } } });
-        assert.ok(run.find("policy-stack:registry:RegistrySecret"));
+        assert.equal(await run.parentName(secret), "registry");
     });
-    test("the secret waits for Flux (its namespace comes from install.yaml)", async () => {
-        const component = run.find("policy-stack:registry:RegistrySecret");
+    test("one RegistryAccess holds both Secrets, and each answers to the URN it had under its former component", async () => {
+        const access = run.find("policy-stack:registry:RegistryAccess", "registry");
+        assert.equal(await run.parentName(access), "policy-stack");
+        assert.deepEqual(await run.aliasUrns(run.find("kubernetes:core/v1:Secret", "registry-credentials-secret")),
+            ["urn:pulumi:prod::policy-stack::policy-stack:registry:RegistrySecret$kubernetes:core/v1:Secret::registry-credentials-secret"]);
+        assert.deepEqual(await run.aliasUrns(run.find("kubernetes:core/v1:Secret", "registry-ca-secret")),
+            ["urn:pulumi:prod::policy-stack::policy-stack:registry:RegistryCaSecret$kubernetes:core/v1:Secret::registry-ca-secret"]);
+        assert.equal(run.all("kubernetes:core/v1:Secret").length, 2);
+    });
+    test("the secrets wait for Flux (their namespace comes from install.yaml)", async () => {
+        const component = run.find("policy-stack:registry:RegistryAccess");
         assert.ok(component.dependsOn !== undefined, "dependsOn is set");
         // Under mocks Flux's ConfigFile has no children, so the list resolves empty.
         assert.deepEqual(await run.dependencyNames(component), []);
@@ -75,7 +94,7 @@ describe("prod stack", () => {
         assert.deepEqual(ca.inputs.metadata, { name: "kyverno-policies-registry-ca", namespace: "flux-system" });
         assert.deepEqual(secretInput(ca.inputs.stringData) ?? ca.inputs.stringData, { "ca.crt": CA_PEM });
         assert.deepEqual(run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository").inputs.spec.certSecretRef, { name: "kyverno-policies-registry-ca" });
-        assert.equal(await run.parentName(ca), "registry-ca");
+        assert.equal(await run.parentName(ca), "registry");
     });
     test("the OCIRepository uses the secret and TLS", () => {
         const repo = run.find("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository");

@@ -1,0 +1,15 @@
+/**
+ * The package entry (`import { PolicyStack } from "policy-stack"`): the PolicyStack component and
+ * what another Pulumi program needs to create it. The Pulumi program of this project is
+ * index.ts (Pulumi.yaml's `main`), not this file.
+ */
+export { PolicyStack, type PolicyStackArgs, type PolicyStackOutputs } from "./components/policyStack";
+export { readStackConfig, type ReadStackConfigOptions } from "./components/config";
+export { preparePolicyArtifact } from "./components/policyArtifact";
+export type { ClusterAccess } from "./components/cluster";
+export {
+    ConfigError, DEFAULTS, KNOWN_KEYS, parseStackConfig,
+    type ArtifactConfig, type ClusterConfig, type Enforcement, type FluxConfig, type KyvernoConfig, type ParseContext, type RegistryConfig, type StackConfig,
+} from "./lib/config";
+export type { PreparedArtifact } from "./lib/publish";
+export type { PolicyEnforcement } from "./lib/policyStack";

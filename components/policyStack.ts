@@ -1,0 +1,230 @@
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    durationSeconds, registryHost, type ArtifactConfig, type ClusterConfig, type Enforcement, type FluxConfig, type KyvernoConfig, type RegistryConfig,
+} from "../lib/config";
+import { enforcementPatches } from "../lib/policies/enforcement";
+import { clusterSettings, effectiveEnforcement, registryCaFile, registryCredentials, tagConflictWarning, type PolicyEnforcement } from "../lib/policyStack";
+import type { PreparedArtifact } from "../lib/publish";
+import { compareWithPublished, type Comparison } from "../lib/published";
+import { Cluster } from "./cluster";
+import { Flux } from "./flux";
+import { Kyverno } from "./kyverno";
+import { LocalRegistry } from "./localRegistry";
+import { PolicyArtifact } from "./policyArtifact";
+import { PolicySource } from "./policySource";
+import { RegistryAccess } from "./registryAccess";
+
+/**
+ * Everything the stack needs, validated before anything is created: the sections of a
+ * `StackConfig` (from `readStackConfig` or `parseStackConfig`, which apply the defaults) and the
+ * artifact built from the policy directory (`preparePolicyArtifact`). Plain values: they decide
+ * which children exist.
+ */
+export interface PolicyStackArgs {
+    /** The policies, built locally before any resource exists, so that a bad policy fails the run with nothing created. */
+    prepared: PreparedArtifact;
+    /** A kind cluster the stack creates (and deletes), or an existing one. */
+    cluster: ClusterConfig;
+    /** kind's local registry, or an external one: push and pull addresses, TLS, credentials, CA. */
+    registry: RegistryConfig;
+    /** The artifact's tag, the semver range Flux selects by, and whether the push may move an existing tag. */
+    artifact: ArtifactConfig;
+    /** `audit` ships the policies as written; `enforce` patches every validate rule to Enforce. */
+    enforcement: Enforcement;
+    /** Flux's release and the OCIRepository/Kustomization settings. */
+    flux: FluxConfig;
+    /** Kyverno's Helm chart. */
+    kyverno: KyvernoConfig;
+}
+
+/** What the stack reports (the program's stack outputs, which other stacks read through a StackReference). */
+export interface PolicyStackOutputs {
+    /** The cluster's kubeconfig (secret): kind's, or the configured one; undefined for the ambient kubeconfig. */
+    kubeconfig: pulumi.Output<string | undefined>;
+    /** kind cluster name, or the context. */
+    clusterName: pulumi.Output<string>;
+    /** The registry as the host sees it. */
+    registryPushUrl: string;
+    /** The registry as the cluster sees it. */
+    registryPullUrl: string;
+    artifactUrl: pulumi.Output<string>;
+    artifactTag: pulumi.Output<string>;
+    /** Manifest digest, sha256:…. */
+    artifactDigest: pulumi.Output<string>;
+    /** `<tag>@sha256:<digest>`, as Flux reports the revision it applied. */
+    artifactRevision: pulumi.Output<string>;
+    enforcement: Enforcement;
+    /** Every policy with the enforcement this stack applies. */
+    policies: PolicyEnforcement[];
+    fluxVersion: pulumi.Output<string>;
+    kyvernoChartVersion: pulumi.Output<string>;
+    kyvernoVersion: pulumi.Output<string>;
+    ociRepository: { name: pulumi.Output<string>; namespace: pulumi.Output<string> };
+    kustomization: { name: pulumi.Output<string>; namespace: pulumi.Output<string> };
+}
+
+/**
+ * The whole policy stack: the cluster, the registry, the policy artifact pushed to it, Flux and
+ * Kyverno, the registry Secrets, and the Flux objects that apply the policies with this stack's
+ * enforcement. On a preview it also compares the policies with the published artifact and logs
+ * the differences.
+ *
+ * Order: the push needs the registry, never the cluster; Flux and Kyverno do not wait for each
+ * other; the registry Secrets wait for Flux (its namespace); the OCIRepository waits for Flux,
+ * the push and the Secrets; the Kustomization for Kyverno.
+ *
+ * Its children keep the names (and, through aliases, the URNs) they had when the program created
+ * them at the top level, so a stack from before this component sees no replacement. Those names
+ * are fixed: create one PolicyStack per program.
+ */
+export class PolicyStack extends pulumi.ComponentResource {
+    public static readonly type = "policy-stack:index:PolicyStack";
+    public readonly cluster: Cluster;
+    /** kind's local registry; undefined for an external registry. */
+    public readonly localRegistry?: LocalRegistry;
+    public readonly artifact: PolicyArtifact;
+    public readonly flux: Flux;
+    public readonly kyverno: Kyverno;
+    /** The pull and CA Secrets; undefined when the registry needs neither. */
+    public readonly registryAccess?: RegistryAccess;
+    public readonly source: PolicySource;
+    public readonly outputs: PolicyStackOutputs;
+
+    constructor(name: string, args: PolicyStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(PolicyStack.type, name, {}, opts);
+        const { prepared, registry, artifact, flux } = args;
+        // Created at the top of the program before this component existed: the alias keeps
+        // their URNs (and their children's), so existing stacks see no replacement.
+        const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
+        const credentials = registryCredentials(registry);
+        // Kept secret wherever it is stored: the push resource's inputs, the pull Secret.
+        const secretCredentials = credentials && { username: credentials.username, password: pulumi.secret(credentials.password) };
+        const caFile = registryCaFile(registry);
+
+        // Previews say which policies change against what Flux serves now, and warn early about what
+        // the push would refuse. Read-only and best effort: an unreachable registry only costs the report.
+        const comparison = pulumi.runtime.isDryRun()
+            ? compareWithPublished({
+                url: registry.pushUrl,
+                tag: artifact.tag,
+                semverRange: artifact.semverRange,
+                local: prepared.summaries,
+                localDigest: prepared.digest,
+                credentials,
+                insecure: registry.insecure,
+                caFile,
+            }).catch((e: Error) => e)
+            : undefined;
+
+        this.cluster = new Cluster("cluster", clusterSettings(args.cluster, registry), child);
+        const cluster = this.cluster.access;
+        this.localRegistry = registry.mode === "local"
+            ? new LocalRegistry("registry", {
+                cluster,
+                clusterName: this.cluster.name,
+                containerName: registry.containerName,
+                hostPort: registry.hostPort,
+                image: registry.image,
+            }, child)
+            : undefined;
+
+        // The push needs the registry, never the cluster.
+        this.artifact = new PolicyArtifact("policies", {
+            prepared,
+            url: registry.pushUrl,
+            tag: artifact.tag,
+            insecure: registry.insecure,
+            caFile,
+            username: secretCredentials?.username,
+            password: secretCredentials?.password,
+            force: artifact.force,
+        }, { ...child, dependsOn: this.localRegistry ? [this.localRegistry.container] : [] });
+
+        this.flux = new Flux("flux", { cluster, version: flux.version, installManifest: flux.installManifest }, child);
+        this.kyverno = new Kyverno("kyverno", {
+            cluster,
+            chartVersion: args.kyverno.chartVersion,
+            chart: args.kyverno.chart,
+            repository: args.kyverno.repository,
+            namespace: args.kyverno.namespace,
+        }, child);
+
+        this.registryAccess = credentials !== undefined || caFile !== undefined
+            ? new RegistryAccess("registry", {
+                cluster,
+                registryHost: registryHost(registry.pullUrl),
+                credentials: secretCredentials,
+                caCertificate: caFile === undefined ? undefined : fs.readFileSync(caFile, "utf8"),
+                namespace: flux.namespace,
+                pullSecretName: `${flux.sourceName}-registry`,
+                caSecretName: `${flux.sourceName}-registry-ca`,
+            }, { parent: this, dependsOn: this.flux.resources })
+            : undefined;
+
+        // One patch per distinct enforcement shape (not per policy); the `policies` output still
+        // reports each policy's enforcement.
+        const patches = enforcementPatches(prepared.policies, args.enforcement);
+        const secrets = this.registryAccess?.secrets ?? [];
+        this.source = new PolicySource("policy-source", {
+            cluster,
+            sourceName: flux.sourceName,
+            namespace: flux.namespace,
+            url: registry.pullUrl,
+            semverRange: artifact.semverRange,
+            expectedRevision: this.artifact.revision,
+            secretName: this.registryAccess?.pullSecretName,
+            caSecretName: this.registryAccess?.caSecretName,
+            insecure: registry.insecure,
+            interval: flux.interval,
+            timeoutSeconds: durationSeconds(flux.reconcileTimeout),
+            patches: patches.map((p) => ({ patch: p.patch, target: p.target })),
+            sourceDependsOn: this.flux.resources.apply((rs) => [...rs, this.artifact.resource, ...secrets]),
+            applyDependsOn: [this.kyverno.release],
+        }, child);
+
+        if (comparison) {
+            // The engine waits for the report before it disconnects.
+            const done = pulumi.runtime.rpcKeepAlive();
+            void this.logPreview(comparison, args).finally(done);
+        }
+
+        this.outputs = {
+            kubeconfig: this.cluster.kubeconfig,
+            clusterName: this.cluster.name,
+            registryPushUrl: registry.pushUrl,
+            registryPullUrl: registry.pullUrl,
+            artifactUrl: this.artifact.url,
+            artifactTag: this.artifact.tag,
+            artifactDigest: this.artifact.digest,
+            artifactRevision: this.artifact.revision,
+            enforcement: args.enforcement,
+            policies: effectiveEnforcement(prepared.policies, patches),
+            fluxVersion: this.flux.version,
+            kyvernoChartVersion: this.kyverno.version,
+            kyvernoVersion: this.kyverno.appVersion,
+            ociRepository: { name: this.source.ociRepository.metadata.name, namespace: this.source.ociRepository.metadata.namespace },
+            kustomization: { name: this.source.name, namespace: this.source.namespace },
+        };
+        this.registerOutputs(this.outputs);
+    }
+
+    /** The preview's report on the artifact: the tag-conflict warning, and the per-policy comparison (or why there is none). */
+    private async logPreview(comparison: Promise<Comparison | Error>, args: PolicyStackArgs): Promise<void> {
+        const published = await comparison;
+        const tagConflict = tagConflictWarning({
+            tag: args.artifact.tag,
+            pushUrl: args.registry.pushUrl,
+            localDigest: args.prepared.digest,
+            publishedDigest: published instanceof Error ? undefined : published.tagDigest,
+            force: args.artifact.force,
+        });
+        const resource = this.artifact.resource;
+        if (tagConflict) await pulumi.log.warn(tagConflict, resource);
+        if (published instanceof Error) {
+            await pulumi.log.info(`policies: ${args.prepared.policies.length} in the artifact; could not read the published one (${published.message})`, resource);
+        } else {
+            await pulumi.log.info([published.summary, ...published.text.split("\n").slice(1)].join("\n"), resource);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+/**
+ * Stack configuration: every key the program reads (`keys`), its default (`defaults`), and its
+ * validation, one parser per section (`cluster`, `registry`, `artifact`, `enforcement`, `flux`,
+ * `kyverno`) over one shared reader (`reader`), composed by `stack`. Pure: no Pulumi.
+ */
+export { ENFORCEMENTS, type Enforcement } from "./enforcement";
+export { DEFAULTS, defaultKindClusterName, fluxInstallManifestUrl } from "./defaults";
+export { KNOWN_KEYS, SECRET_KEYS } from "./keys";
+export { ConfigError, ConfigReader, durationSeconds, type ParseContext } from "./reader";
+export type { ClusterConfig, ExistingClusterConfig, KindClusterConfig } from "./cluster";
+export {
+    isLoopbackHost, parseOciUrl, registryHost, type ExternalRegistryConfig, type LocalRegistryConfig, type OciUrl, type RegistryConfig,
+} from "./registry";
+export type { ArtifactConfig } from "./artifact";
+export type { FluxConfig } from "./flux";
+export type { KyvernoConfig } from "./kyverno";
+export { parseStackConfig, type StackConfig } from "./stack";

@@ -1,0 +1,46 @@
+/**
+ * The whole stack configuration: every section parsed over one reader, so all problems are
+ * reported at once.
+ *
+ * Pure module (no Pulumi import) so that every rule is tested directly. components/config.ts
+ * hands it the stack's raw config (`pulumi.runtime.allConfig()`, which holds decrypted values);
+ * the components keep the secret ones secret.
+ */
+import { parseArtifact, type ArtifactConfig } from "./artifact";
+import { parseCluster, type ClusterConfig } from "./cluster";
+import { parseEnforcement, type Enforcement } from "./enforcement";
+import { parseFlux, type FluxConfig } from "./flux";
+import { parseKyverno, type KyvernoConfig } from "./kyverno";
+import { ConfigReader, type ParseContext } from "./reader";
+import { parseRegistry, type RegistryConfig } from "./registry";
+
+export interface StackConfig {
+    stack: string;
+    cluster: ClusterConfig;
+    registry: RegistryConfig;
+    artifact: ArtifactConfig;
+    enforcement: Enforcement;
+    flux: FluxConfig;
+    kyverno: KyvernoConfig;
+}
+
+/**
+ * Validates the raw stack config and applies defaults. Throws one ConfigError listing every
+ * problem; returns a fully-resolved StackConfig otherwise.
+ * @param raw every config value by full key (`<project>:<key>`); keys of other namespaces are ignored.
+ */
+export function parseStackConfig(raw: Record<string, string | undefined>, ctx: ParseContext): StackConfig {
+    const reader = new ConfigReader(raw, ctx);
+    const cluster = parseCluster(reader, ctx.stack);
+    const config: StackConfig = {
+        stack: ctx.stack,
+        cluster,
+        registry: parseRegistry(reader, cluster.mode),
+        artifact: parseArtifact(reader),
+        enforcement: parseEnforcement(reader),
+        flux: parseFlux(reader),
+        kyverno: parseKyverno(reader),
+    };
+    reader.throwIfProblems();
+    return config;
+}

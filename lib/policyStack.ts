@@ -1,0 +1,87 @@
+/**
+ * The decisions components/policyStack.ts makes from the stack config and the prepared artifact,
+ * as plain functions tested directly: which cluster to create, the registry credentials and CA,
+ * the `policies` output's enforcement, and the preview's tag-conflict warning. Pure: no Pulumi.
+ */
+import type { ClusterConfig, RegistryConfig } from "./config";
+import { patchedBy, type FluxPatch } from "./policies/enforcement";
+import type { PreparedPolicy } from "./publish";
+
+/** A kind cluster to create, or an existing one to target (the Cluster component's arguments). */
+export type ClusterSettings =
+    | { mode: "kind"; name: string; nodeImage: string; localRegistry: boolean }
+    | { mode: "existing"; kubeconfig?: string; context?: string };
+
+/** The Cluster's arguments: kind's containerd is wired to the local registry when the stack runs one. */
+export function clusterSettings(cluster: ClusterConfig, registry: RegistryConfig): ClusterSettings {
+    return cluster.mode === "kind"
+        ? { mode: "kind", name: cluster.name, nodeImage: cluster.nodeImage, localRegistry: registry.mode === "local" }
+        : { mode: "existing", kubeconfig: cluster.kubeconfig, context: cluster.context };
+}
+
+/** A registry user and password (or token). */
+export interface RegistryCredentials {
+    username: string;
+    password: string;
+}
+
+/**
+ * The credentials of the push, the preview's read and Flux's pull: those of an external registry
+ * that has both a username and a password (the config refuses one without the other). Plain:
+ * each user keeps the password secret its own way.
+ */
+export function registryCredentials(registry: RegistryConfig): RegistryCredentials | undefined {
+    return registry.mode === "external" && registry.username !== undefined && registry.password !== undefined
+        ? { username: registry.username, password: registry.password }
+        : undefined;
+}
+
+/** The PEM CA bundle the push and the preview trust, and Flux through the CA Secret: an external registry's `registryCaFile`. */
+export function registryCaFile(registry: RegistryConfig): string | undefined {
+    return registry.mode === "external" ? registry.caFile : undefined;
+}
+
+/** A policy as the `policies` output reports it. */
+export interface PolicyEnforcement {
+    name: string;
+    namespace?: string;
+    kind: string;
+    /** What this stack applies: `Enforce` where an enforcement patch selects the policy, else the action as written. */
+    enforcement: string;
+}
+
+/** Each policy with the enforcement the stack applies, so the output says what the grouped patches really do. */
+export function effectiveEnforcement(policies: readonly PreparedPolicy[], patches: readonly FluxPatch[]): PolicyEnforcement[] {
+    const patched = patchedBy(patches);
+    return policies.map((p) => ({
+        name: p.name,
+        namespace: p.namespace,
+        kind: p.kind,
+        enforcement: patched(p) ? "Enforce" : p.enforcement,
+    }));
+}
+
+export interface TagState {
+    /** The stack's tag. */
+    tag: string;
+    /** The push address. */
+    pushUrl: string;
+    /** The digest the policies build now. */
+    localDigest: string;
+    /** What the tag holds in the registry now; undefined when it does not exist or could not be read. */
+    publishedDigest?: string;
+    /** forcePush: the push may move the tag. */
+    force: boolean;
+}
+
+/**
+ * The preview's warning when `pulumi up` would refuse to move an existing tag to other content
+ * (a warning, so the per-policy diff can still be read before bumping the tag); undefined when
+ * the push would go through.
+ */
+export function tagConflictWarning(s: TagState): string | undefined {
+    if (s.publishedDigest === undefined || s.publishedDigest === s.localDigest || s.force) return undefined;
+    return `policy-stack:artifactTag = "${s.tag}": ${s.pushUrl}:${s.tag} already holds ${s.publishedDigest}, ` +
+        `and the policies now build ${s.localDigest}; pulumi up will refuse to move the tag: bump artifactTag (the semver range picks ` +
+        "the new tag) or set forcePush true";
+}
