@@ -128,7 +128,7 @@ export interface SignResult {
  * signature by the same key for the same digest is there already, nothing is written (ECDSA
  * signatures differ on each run, so re-signing would move the tag for nothing). Other signatures
  * for this digest are kept unless `replace`; layers naming another digest or unreadable ones are
- * dropped either way.
+ * dropped either way. With `replace`, a signature artifact that cannot be read is overwritten.
  *
  * Two signers racing on one digest can lose one signature (the last manifest written wins);
  * registries offer no compare-and-swap on tags.
@@ -137,7 +137,13 @@ export async function signArtifact(o: SignArtifactOptions): Promise<SignResult> 
     // Only connection options travel on to lib/oci: the key stays here.
     const { url, digest, key, annotations, replace, ...client } = o;
     const ref = parseOciUrl(url);
-    const found = await readSignatures({ ...client, url: ref.url, digest });
+    // An unreadable signature artifact (an index, too many layers) would block signing for good;
+    // when its contents are to be dropped anyway, it is overwritten instead.
+    const unreadable = (e: unknown) => e instanceof SigningError || (e instanceof OciError && e.code === "registry");
+    const found: FoundSignatures = await readSignatures({ ...client, url: ref.url, digest }).catch((e: unknown) => {
+        if (replace && unreadable(e)) return { tag: signatureTag(digest), layers: [] };
+        throw e;
+    });
     const mine = verifySignatureLayers(digest, found.layers, [key.publicKey]);
     const tag = found.tag;
     if (mine.status === "verified" && found.manifestDigest) {

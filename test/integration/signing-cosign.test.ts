@@ -193,6 +193,21 @@ describe("signing: lib/signing and the real cosign agree (anonymous registry)", 
         await push("e/policies", sample);
         await bothVerify("e/policies", keys.openssl.pub, "unsigned", /no signatures found/);
     });
+
+    it("an unreadable signature tag (an image index) stops signing, unless replace overwrites it", async () => {
+        const pushed = await push("f/policies", sample);
+        const index = JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] });
+        const put = await fetch(`${reg.baseUrl}/v2/f/policies/manifests/${signatureTag(pushed.digest)}`, {
+            method: "PUT",
+            headers: { "Content-Type": "application/vnd.oci.image.index.v1+json" },
+            body: index,
+        });
+        assert.equal(put.status, 201, await put.text());
+        const sign = (replace: boolean) => signArtifact({ ...client, url: reg.url("f/policies"), digest: pushed.digest, key: keys.openssl.signing!, replace });
+        await assert.rejects(sign(false), /is an image index/);
+        assert.equal((await sign(true)).signatures, 1);
+        await bothVerify("f/policies", keys.openssl.pub, "verified");
+    });
 });
 
 describe("signing: cosign verify over TLS with a private CA and Basic auth", () => {
