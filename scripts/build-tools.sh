@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the end-to-end tool chain (Pulumi CLI + language host, providers,
-# Kubernetes control plane, etcd, kwok, Flux controllers, flux, oras) from the
-# Go module proxy into a per-user cache outside the repository.
+# Kubernetes control plane, etcd, kwok, Flux controllers, flux, oras, Kyverno,
+# cosign) from the Go module proxy into a per-user cache outside the repository.
 #
 # Usage:
 #   scripts/build-tools.sh [tool ...]          build (all tools by default)
@@ -50,6 +50,7 @@ ALL_TOOLS=(
   flux
   oras
   kyverno
+  cosign
 )
 
 log() { printf '[%s] %s\n' "$(date '+%H:%M:%S')" "$*" >&2; }
@@ -281,6 +282,20 @@ build_kyverno() {
     ./cmd/kyverno ./cmd/reports-controller
 }
 
+# cosign CLI (signature verification tests). Its go.mod has no replace
+# directives, so `go install module@version` builds it as upstream's go.mod
+# and go.sum pin it. The version is set the way upstream's Makefile does
+# (release-utils); the commit and date are left out: the module proxy does
+# not report the commit.
+version_cosign() { echo "$COSIGN_VERSION"; }
+bins_cosign() { echo cosign; }
+build_cosign() {
+  local out=$1 p=sigs.k8s.io/release-utils/version
+  GOBIN="$out" go install -trimpath -pgo=off \
+    -ldflags "-s -w -X $p.gitVersion=$COSIGN_VERSION -X $p.gitTreeState=clean" \
+    "github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN_VERSION"
+}
+
 # check_<tool> BINDIR: smoke test of the built binaries (scripts/build-tools.sh --check).
 check_pulumi() {
   "$1/pulumi" version | grep -qx "$PULUMI_VERSION"
@@ -311,6 +326,7 @@ check_kyverno() {
     "$1/$b" --help 2>&1 | grep -q -- -kubeconfig
   done
 }
+check_cosign() { "$1/cosign" version 2>&1 | grep -q "GitVersion: *$COSIGN_VERSION"; }
 
 # ---------------------------------------------------------------- driver
 fn() { echo "${1//-/_}"; }

@@ -30,6 +30,7 @@ export const TOOL_OF_BINARY: Readonly<Record<string, { tool: string; versionKey:
     "kube-controller-manager": { tool: "kubernetes", versionKey: "KUBERNETES_VERSION" },
     "kube-scheduler": { tool: "kubernetes", versionKey: "KUBERNETES_VERSION" },
     kubectl: { tool: "kubernetes", versionKey: "KUBERNETES_VERSION" },
+    cosign: { tool: "cosign", versionKey: "COSIGN_VERSION" },
 };
 
 /** The tool cache root, as scripts/build-tools.sh computes it. */
