@@ -8,7 +8,7 @@
 import * as crypto from "node:crypto";
 
 import { SigningError } from "./errors";
-import { SECRETBOX_KEY_BYTES, SECRETBOX_NONCE_BYTES, secretboxOpener } from "./secretbox";
+import { SECRETBOX_KEY_BYTES, SECRETBOX_NONCE_BYTES, secretboxOpen } from "./secretbox";
 
 /** The PEM labels cosign writes, newest first. */
 export const COSIGN_PRIVATE_KEY_TYPES = ["ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY"] as const;
@@ -82,9 +82,8 @@ function scrypt(password: Buffer, e: Envelope): Promise<Buffer> {
  */
 export async function decryptCosignKey(body: Buffer, password: Buffer): Promise<Buffer> {
     const envelope = parseEnvelope(body);
-    const open = secretboxOpener();
     const key = await scrypt(password, envelope);
-    const plain = open(envelope.ciphertext, envelope.nonce, key);
+    const plain = secretboxOpen(envelope.ciphertext, envelope.nonce, key);
     key.fill(0);
     if (!plain) throw new SigningError("key-password", "the password does not decrypt the cosign private key");
     return plain;

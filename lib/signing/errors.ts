@@ -8,7 +8,6 @@ export type SigningErrorCode =
     | "key-format" // not a PEM private/public key this module reads, or a malformed cosign envelope
     | "key-password" // the password does not open the encrypted key
     | "key-unsupported" // a well-formed key of a kind cosign/Flux verification here does not cover
-    | "dependency" // a package needed for this key kind is not installed
     | "payload" // a signature payload that is not a cosign simple-signing document
     | "signature"; // the signature artifact could not be built or read
 

@@ -7,7 +7,6 @@
 export { SigningError, type SigningErrorCode } from "./errors";
 export { loadSigningKey, loadPublicKeys, publicKeyOf, shortFingerprint, type PublicKey, type SigningKey, type PrivateKeyKind } from "./keys";
 export { COSIGN_PRIVATE_KEY_TYPES } from "./cosignKey";
-export { secretboxAvailable, SECRETBOX_PACKAGE } from "./secretbox";
 export { simpleSigningPayload, parseSimpleSigningPayload, SIMPLE_SIGNING_TYPE, MAX_PAYLOAD_BYTES, type SimpleSigningClaims } from "./payload";
 export { signPayload, verifyPayload, decodeSignature } from "./signature";
 export {

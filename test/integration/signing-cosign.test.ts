@@ -3,9 +3,7 @@
  * real cosign (the pinned v3 build): `cosign verify --key` accepts them; the wrong key is refused;
  * a manifest changed after signing is refused (re-pushed to the same tag, and the replay of the
  * old signature onto the new digest); and our verifyArtifact agrees with cosign every time. Keys
- * of both kinds: openssl PKCS#8 and `cosign generate-key-pair` (whose decryption here needs the
- * tweetnacl package: those steps are skipped, marked TODO, until it is a dependency; cosign's
- * own signatures with that key are checked either way).
+ * of both kinds: openssl PKCS#8 and `cosign generate-key-pair`.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -18,7 +16,6 @@ import {
     loadPublicKeys,
     loadSigningKey,
     readSignatures,
-    secretboxAvailable,
     signArtifact,
     signatureTag,
     verifyArtifact,
@@ -30,7 +27,6 @@ import { COSIGN_SIGN_CLASSIC_FLAGS, COSIGN_VERIFY_OFFLINE_FLAGS, cosignRegistryF
 import { run, startRegistry, type RegistryHandle } from "../support/registry";
 import { buildSample, changedSampleCopy, layersOf, tempDir } from "../support/registry-artifact";
 
-const NEEDS_NACL = secretboxAvailable() ? undefined : "TODO: signing with a cosign-generated key needs the tweetnacl npm package";
 const COSIGN_PASSWORD = "integration-pass-Zq8%x";
 
 /** An openssl P-256 PKCS#8 key pair in `dir`: `<name>.key`, `<name>.pub`. */
@@ -168,7 +164,7 @@ describe("signing: lib/signing and the real cosign agree (anonymous registry)", 
         await bothVerify("c/policies", keys.other.pub, "other-key", /no matching signatures/);
     });
 
-    it("cosign generate-key-pair key: we sign with it, cosign verify accepts", { skip: NEEDS_NACL }, async () => {
+    it("cosign generate-key-pair key: we sign with it, cosign verify accepts", async () => {
         const keyFile = path.join(tmp, "cosign.key");
         if (!fs.existsSync(keyFile)) {
             const gen = await cosign.run(["generate-key-pair", "--output-key-prefix", path.join(tmp, "cosign")], { COSIGN_PASSWORD });

@@ -1,13 +1,12 @@
 /**
  * lib/signing key loading: every PEM shape that is read, every one that is refused (with the
- * reason), and cosign's encrypted envelope. Decrypting a cosign key needs the tweetnacl package;
- * those cases are skipped, marked TODO, until it is a dependency (see lib/signing/secretbox.ts).
+ * reason), and cosign's encrypted envelope.
  */
 import { strict as assert } from "node:assert";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
 
-import { loadPublicKeys, loadSigningKey, secretboxAvailable, SigningError, type SigningErrorCode } from "../../lib/signing";
+import { loadPublicKeys, loadSigningKey, SigningError, type SigningErrorCode } from "../../lib/signing";
 import {
     cosignFixture,
     cosignFixtureEnvelope,
@@ -19,7 +18,6 @@ import {
     spkiPem,
 } from "../support/signing-fixtures";
 
-const NEEDS_NACL = secretboxAvailable() ? undefined : "TODO: needs the tweetnacl npm package (XSalsa20-Poly1305) to decrypt cosign keys";
 
 async function rejectsWith(p: Promise<unknown>, code: SigningErrorCode, message: RegExp): Promise<void> {
     await assert.rejects(p, (e: unknown) => {
@@ -126,22 +124,18 @@ describe("signing keys: cosign generate-key-pair keys", () => {
         await rejectsWith(loadSigningKey(cosignFixture.key), "key-password", /cosign private key is encrypted and no password was given/);
     });
 
-    it("without tweetnacl: a clear error naming the package", { skip: secretboxAvailable() ? "tweetnacl is installed" : undefined }, async () => {
-        await rejectsWith(loadSigningKey(cosignFixture.key, cosignFixture.password), "dependency", /needs the npm package "tweetnacl".*or use a PKCS#8 ECDSA P-256 key/);
-    });
-
-    it("decrypts with the password; the public half is cosign.pub", { skip: NEEDS_NACL }, async () => {
+    it("decrypts with the password; the public half is cosign.pub", async () => {
         const k = await loadSigningKey(cosignFixture.key, cosignFixture.password);
         assert.equal(k.kind, "cosign");
         assert.equal(k.publicKey.pem, cosignFixture.pub);
     });
 
-    it("reads the older ENCRYPTED COSIGN PRIVATE KEY label", { skip: NEEDS_NACL }, async () => {
+    it("reads the older ENCRYPTED COSIGN PRIVATE KEY label", async () => {
         const k = await loadSigningKey(cosignPem(JSON.stringify(envelope), "ENCRYPTED COSIGN PRIVATE KEY"), cosignFixture.password);
         assert.equal(k.publicKey.pem, cosignFixture.pub);
     });
 
-    it("refuses a wrong or empty password", { skip: NEEDS_NACL }, async () => {
+    it("refuses a wrong or empty password", async () => {
         await rejectsWith(loadSigningKey(cosignFixture.key, "wrong"), "key-password", /password does not decrypt the cosign private key/);
         await rejectsWith(loadSigningKey(cosignFixture.key, ""), "key-password", /password does not decrypt/);
     });
