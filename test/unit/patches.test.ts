@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { enforcementPatches, enforceOperations, nameRegex, patchedBy, perPolicyEnforcementPatches, PatchablePolicy } from "../../lib/patches";
-import { samplePoliciesDir, repoRoot } from "../support/paths";
+import { samplePoliciesDir, repoRoot } from "../harness/paths";
 import { readPolicies } from "../support/policyFixtures";
 import * as path from "node:path";
 
