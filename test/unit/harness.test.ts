@@ -10,8 +10,12 @@ import * as path from "node:path";
 
 import { formatReport, readmeWithTable, writeResults, BENCH_README } from "../../bench/report";
 import { repoRoot } from "../harness/paths";
+import { kubeconfigOnceCreated } from "../harness/kube";
 import { checkOk, run, runOk } from "../harness/processes";
+import type { RegistryHandle } from "../harness/registry";
+import { seedStack } from "../harness/stack";
 import { E2E_TOOLS, findTool, locateToolChain, readToolsEnv, TOOL_OF_BINARY } from "../harness/tools";
+import { E2eWorkspace } from "../harness/workspace";
 
 describe("harness process runner", () => {
     it("returns the exit code and both streams, and never throws on a failure", async () => {
@@ -78,6 +82,75 @@ describe("harness tools reader", () => {
             });
         } finally {
             fs.rmSync(empty, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("end-to-end workspace with stand-in tools", () => {
+    /** Every tool of the chain as one script that records its argv and answers what the harness parses. */
+    function fakeToolChain(dir: string): string {
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        fs.writeFileSync(path.join(bin, "fake"), [
+            "#!/bin/sh",
+            'printf \'%s %s\\n\' "$(basename "$0")" "$*" >> "$FAKE_TOOL_LOG"',
+            'case "$(basename "$0") $*" in',
+            '  "kwokctl get clusters") echo policy-stack-e2e ;;',
+            '  "kwokctl get kubeconfig"*) echo "apiVersion: v1" ;;',
+            '  kubectl*"get clusterpolicies.kyverno.io -o json") echo \'{"items":[{"metadata":{"name":"a"}}]}\' ;;',
+            '  kubectl*"get clusterpolicies.kyverno.io") printf \'NAME   READY\\na      True\\n\' ;;',
+            "esac",
+            "",
+        ].join("\n"), { mode: 0o755 });
+        for (const tool of E2E_TOOLS) if (tool !== "pulumi-resource-command") fs.symlinkSync("fake", path.join(bin, tool));
+        return bin;
+    }
+
+    it("seeds the stack's config through pulumi and reads the cluster through kubectl, one log per command", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harness-ws-"));
+        const calls = path.join(dir, "calls.log");
+        fs.writeFileSync(calls, "");
+        process.env.FAKE_TOOL_LOG = calls;
+        const ws = new E2eWorkspace(locateToolChain(fakeToolChain(dir)));
+        try {
+            const registry = { url: (r: string) => `oci://127.0.0.1:1/${r}`, username: "u", password: "p", caFile: "/ca.crt" } as RegistryHandle;
+            const fixtures = { flux: { path: "/install.yaml" }, kyverno: { dir: "/chart", version: "3.9.1" } } as Parameters<typeof seedStack>[1]["fixtures"];
+            const { policiesDir } = await seedStack(ws, { stack: "e2e", registry, repository: "kyverno-policies", fixtures, reconcileTimeoutS: 180 });
+            assert.deepEqual(fs.readdirSync(policiesDir).sort(), fs.readdirSync(path.join(repoRoot, "policies")).sort());
+            fs.appendFileSync(ws.shimLog, JSON.stringify({ argv: ["create", "cluster"], exit: 0 }) + "\n");
+            const kubeconfig = await kubeconfigOnceCreated(ws, "policy-stack-e2e");
+            const kube = ws.kubectl(kubeconfig!);
+            assert.deepEqual(await kube.table(["clusterpolicies.kyverno.io"]), [{ NAME: "a", READY: "True" }]);
+            assert.deepEqual(await kube.getJson(["clusterpolicies.kyverno.io"]), { items: [{ metadata: { name: "a" } }] });
+
+            const lines = fs.readFileSync(calls, "utf8").split(ws.root).join("<ws>").trim().split("\n");
+            assert.deepEqual(lines, [
+                "pulumi stack init e2e --non-interactive",
+                "pulumi config set clusterMode kind --non-interactive",
+                "pulumi config set registryMode external --non-interactive",
+                "pulumi config set registryUrl oci://127.0.0.1:1/kyverno-policies --non-interactive",
+                "pulumi config set registryUsername u --non-interactive",
+                "pulumi config set --secret registryPassword p --non-interactive",
+                "pulumi config set registryCaFile /ca.crt --non-interactive",
+                "pulumi config set registryInsecure false --non-interactive",
+                "pulumi config set fluxInstallManifest /install.yaml --non-interactive",
+                "pulumi config set kyvernoChart /chart --non-interactive",
+                "pulumi config set kyvernoChartVersion 3.9.1 --non-interactive",
+                "pulumi config set policiesPath <ws>/policies --non-interactive",
+                "pulumi config set reconcileTimeout 180s --non-interactive",
+                "kwokctl get clusters",
+                "kwokctl get kubeconfig --name policy-stack-e2e",
+                "kubectl --kubeconfig <ws>/kubeconfig-policy-stack-e2e get clusterpolicies.kyverno.io",
+                "kubectl --kubeconfig <ws>/kubeconfig-policy-stack-e2e get clusterpolicies.kyverno.io -o json",
+            ]);
+            const logs = fs.readdirSync(ws.logDir).filter((f) => f.endsWith(".log"));
+            assert.equal(logs.length, lines.length);
+            assert.match(fs.readFileSync(path.join(ws.logDir, "001-pulumi-stack-init.log"), "utf8"), /^\$ \S+\/pulumi stack init e2e --non-interactive\n/);
+            assert.ok(logs.includes("016-kubectl-get-clusterpolicies.kyverno.io.log"), logs.join(", "));
+        } finally {
+            delete process.env.FAKE_TOOL_LOG;
+            ws.remove();
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 });
