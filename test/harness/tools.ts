@@ -38,7 +38,7 @@ export function toolsCacheDir(): string {
         ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "policy-stack", "tools");
 }
 
-export function isExecutable(file: string): boolean {
+function isExecutable(file: string): boolean {
     try {
         fs.accessSync(file, fs.constants.X_OK);
         return fs.statSync(file).isFile();
