@@ -511,7 +511,7 @@ async function assembleOfflineChart(io: ResolverIo, kyverno: { dir: string; goMo
     chart.dependencies = (chart.dependencies ?? []).filter((d) => !dropped.has(d));
     const header = [
         "# Copied from charts/kyverno of the kyverno Go module by the policy-stack e2e fixture resolver",
-        "# (test/support/fixtures-resolver.ts) and made installable offline:",
+        "# (test/harness/fixtures-resolver.ts) and made installable offline:",
         ...notes.map((n) => `#   ${n}`),
         "",
     ].join("\n");
