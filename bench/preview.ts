@@ -2,21 +2,22 @@
  * Part 3: no-op `pulumi preview` of the full stack vs the preview of a one-resource program, both
  * on the same file backend, with the real Pulumi engine and providers, against the end-to-end
  * cluster (kwok behind the kind shim, real Flux controllers, real registry with htpasswd/TLS).
- * Reuses the end-to-end harness (test/support/e2e-*.ts); returns a null ratio with the reason when
- * the tool chain is incomplete or any step fails: never an invented number.
+ * Runs on the end-to-end harness (test/harness/); returns a null ratio with the reason when the
+ * tool chain is incomplete or any step fails: never an invented number.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { repoRoot } from "../test/support/paths";
-import { resolveE2eFixtures } from "../test/support/fixtures-resolver";
-import { locateToolChain } from "../test/support/e2e-tools";
-import { E2eWorkspace, tail, type RunResult } from "../test/support/e2e-env";
-import { deleteAllClusters } from "../test/support/e2e-cluster";
-import { startRegistry, type RegistryHandle } from "../test/support/registry";
-import type { FluxControllers } from "../test/support/flux-controllers";
-import { startFluxWhenReady } from "../test/support/e2e-flux";
-import { median, round } from "./support/proc";
+import { resolveE2eFixtures } from "../test/harness/fixtures-resolver";
+import { startFluxWhenReady, type FluxControllers } from "../test/harness/flux-controllers";
+import { deleteAllClusters } from "../test/harness/kube";
+import { repoRoot } from "../test/harness/paths";
+import { checkOk } from "../test/harness/processes";
+import { startRegistry, type RegistryHandle } from "../test/harness/registry";
+import { seedStack } from "../test/harness/stack";
+import { locateToolChain } from "../test/harness/tools";
+import { E2eWorkspace } from "../test/harness/workspace";
+import { median, round } from "./support/stats";
 
 const STACK = "bench";
 const CLUSTER = `policy-stack-${STACK}`;
@@ -41,11 +42,6 @@ export const name = new k8s.core.v1.ConfigMap("bench-one", {
     data: { purpose: "no-op preview baseline" },
 }).metadata.name;
 `;
-
-function ok(r: RunResult, what: string): RunResult {
-    if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}, log ${path.basename(r.log)}):\n${tail(r.stdout + "\n" + r.stderr, 3000)}`);
-    return r;
-}
 
 export async function benchPreview(o: { binDir?: string; rounds: number; log: (s: string) => void }): Promise<PreviewBench> {
     const started = Date.now();
@@ -72,25 +68,8 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
     let upDone = false;
     try {
         registry = await startRegistry({ mode: "basic-tls" });
-        const policiesDir = path.join(ws.root, "policies");
-        fs.cpSync(path.join(repoRoot, "policies"), policiesDir, { recursive: true });
-
         o.log("preview: stack init + config");
-        ok(await ws.pulumi(["stack", "init", STACK]), "pulumi stack init");
-        const set = async (key: string, value: string, secret = false) =>
-            ok(await ws.pulumi(["config", "set", ...(secret ? ["--secret"] : []), key, value]), `pulumi config set ${key}`);
-        await set("clusterMode", "kind");
-        await set("registryMode", "external");
-        await set("registryUrl", registry.url("kyverno-policies"));
-        await set("registryUsername", registry.username!);
-        await set("registryPassword", registry.password!, true);
-        await set("registryCaFile", registry.caFile!);
-        await set("registryInsecure", "false");
-        await set("fluxInstallManifest", fixtures.flux.path);
-        await set("kyvernoChart", fixtures.kyverno.dir);
-        await set("kyvernoChartVersion", fixtures.kyverno.version);
-        await set("policiesPath", policiesDir);
-        await set("reconcileTimeout", "180s");
+        await seedStack(ws, { stack: STACK, registry, repository: "kyverno-policies", fixtures, reconcileTimeoutS: 180 });
 
         // Flux's controllers run as local processes once the cluster and Flux's CRDs exist (as in the e2e test).
         const watcher = startFluxWhenReady({ ws, cluster: CLUSTER, done: () => upDone }).then((started) => {
@@ -100,10 +79,10 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
         const up = await ws.pulumi(["up", "--yes"], { timeoutMs: 22 * MIN });
         upDone = true;
         await watcher;
-        ok(up, "pulumi up of the full stack");
+        checkOk(up, "pulumi up of the full stack");
 
         const kubeconfigFile = path.join(ws.root, "kubeconfig-bench");
-        const outputs = JSON.parse(ok(await ws.pulumi(["stack", "output", "--json", "--show-secrets"]), "pulumi stack output").stdout);
+        const outputs = JSON.parse((await ws.pulumiOk(["stack", "output", "--json", "--show-secrets"])).stdout);
         fs.writeFileSync(kubeconfigFile, outputs.kubeconfig, { mode: 0o600 });
 
         const oneDir = path.join(ws.root, "one-resource");
@@ -114,11 +93,11 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
         fs.writeFileSync(path.join(oneDir, "index.ts"), ONE_RESOURCE_PROGRAM);
         fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(oneDir, "node_modules"), "dir");
         const oneOpts = { cwd: oneDir, env: { KUBECONFIG: kubeconfigFile } };
-        ok(await ws.pulumi(["stack", "init", STACK], oneOpts), "one-resource stack init");
+        await ws.pulumiOk(["stack", "init", STACK], oneOpts);
         o.log("preview: pulumi up of the one-resource program");
-        ok(await ws.pulumi(["up", "--yes"], { ...oneOpts, timeoutMs: 10 * MIN }), "one-resource pulumi up");
+        await ws.pulumiOk(["up", "--yes"], { ...oneOpts, timeoutMs: 10 * MIN });
 
-        const state = JSON.parse(ok(await ws.pulumi(["stack", "export"]), "pulumi stack export").stdout);
+        const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout);
         const fullResources = (state.deployment?.resources ?? []).length;
 
         const full: number[] = [];
@@ -127,8 +106,7 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
             // Interleaved, alternating which goes first.
             const order: ("full" | "one")[] = r % 2 === 0 ? ["full", "one"] : ["one", "full"];
             for (const which of order) {
-                const res = which === "full" ? await ws.pulumi(["preview", "--expect-no-changes"], { timeoutMs: 10 * MIN }) : await ws.pulumi(["preview", "--expect-no-changes"], { ...oneOpts, timeoutMs: 10 * MIN });
-                ok(res, `${which} no-op preview`);
+                const res = await ws.pulumiOk(["preview", "--expect-no-changes"], which === "full" ? { timeoutMs: 10 * MIN } : { ...oneOpts, timeoutMs: 10 * MIN });
                 (which === "full" ? full : one).push(res.ms);
                 o.log(`preview: round ${r + 1} ${which} ${res.ms} ms`);
             }

@@ -1,17 +1,30 @@
 /**
  * What the benchmarks need besides Node: the real `flux` and `oras` CLIs (built from the Go module
  * proxy by scripts/build-tools.sh, as the end-to-end tests do), the registry tools (Debian's
- * docker-registry, via scripts/ensure-registry-tools.sh) and GNU time; plus a description of the
- * machine for the results. Nothing here records a local path.
+ * docker-registry, via scripts/ensure-registry-tools.sh) and GNU time; how they time a command;
+ * and a description of the machine for the results. Nothing here records a local path.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { repoRoot } from "../../test/support/paths";
-import { ensureRegistryTools } from "../../test/support/registry";
-import { ensureGnuTime } from "./proc";
+import { GNU_TIME, run, type RunOptions, type RunResult } from "../../test/harness/processes";
+import { buildTools, ensureRegistryTools } from "../../test/harness/tools";
+
+/** A command the way a user runs it (a fresh process), timed from spawn to exit; never throws on exit codes. */
+export function timed(cmd: string, args: string[], o: Omit<RunOptions, "timeoutMs" | "log"> = {}): Promise<RunResult> {
+    return run(cmd, args, { ...o, timeoutMs: 10 * 60_000 });
+}
+
+/** Makes sure GNU time is installed (apt-get install time when missing). */
+async function ensureGnuTime(): Promise<void> {
+    if (fs.existsSync(GNU_TIME)) return;
+    await run("bash", ["-c", "export DEBIAN_FRONTEND=noninteractive; (apt-get install -y -q time || (apt-get update -q && apt-get install -y -q time))"], {
+        timeoutMs: 10 * 60_000,
+        echoStderr: true,
+    });
+    if (!fs.existsSync(GNU_TIME)) throw new Error("GNU time (/usr/bin/time) is missing and could not be installed: apt-get install time");
+}
 
 export interface BenchTools {
     /** Bin dir printed by scripts/build-tools.sh (symlinks for the current pins). */
@@ -26,24 +39,18 @@ export interface BenchTools {
  * Builds (or finds, when already built) flux and oras with scripts/build-tools.sh. A cold build
  * takes minutes; progress goes to our stderr. POLICY_STACK_TOOLS_BIN short-cuts the script.
  */
-export function ensureBenchTools(log: (s: string) => void): BenchTools {
-    ensureGnuTime();
+export async function ensureBenchTools(log: (s: string) => void): Promise<BenchTools> {
+    await ensureGnuTime();
     log("registry tools: scripts/ensure-registry-tools.sh");
-    ensureRegistryTools();
+    await ensureRegistryTools();
     let binDir = process.env.POLICY_STACK_TOOLS_BIN ? path.resolve(process.env.POLICY_STACK_TOOLS_BIN) : undefined;
     if (!binDir) {
         log("flux, oras: scripts/build-tools.sh flux oras (minutes when cold, seconds when built)");
-        const r = spawnSync("bash", [path.join(repoRoot, "scripts", "build-tools.sh"), "flux", "oras"], {
-            cwd: repoRoot,
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "inherit"],
-            timeout: 60 * 60_000,
-        });
-        const lines = (r.stdout ?? "").trim().split("\n");
-        binDir = lines[lines.length - 1];
-        if (r.status !== 0 || !binDir || !fs.existsSync(binDir)) {
-            return { problem: `scripts/build-tools.sh flux oras failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ""}); see its output above` };
+        const r = await buildTools(["flux", "oras"], { timeoutMs: 60 * 60_000, echoStderr: true });
+        if (r.code !== 0 || !r.binDir) {
+            return { problem: `scripts/build-tools.sh flux oras failed (exit ${r.code}); see its output above` };
         }
+        binDir = r.binDir;
     }
     const flux = path.join(binDir, "flux");
     const oras = path.join(binDir, "oras");
@@ -51,14 +58,10 @@ export function ensureBenchTools(log: (s: string) => void): BenchTools {
     return { binDir, flux: fs.existsSync(flux) ? flux : undefined, oras: fs.existsSync(oras) ? oras : undefined, problem: missing.length ? `not built: ${missing.join(", ")}` : undefined };
 }
 
-function firstLine(cmd: string, args: string[]): string | undefined {
-    try {
-        const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 20_000 });
-        if (r.status !== 0) return undefined;
-        return `${r.stdout}${r.stderr}`.trim().split("\n")[0]?.trim();
-    } catch {
-        return undefined;
-    }
+async function firstLine(cmd: string, args: string[]): Promise<string | undefined> {
+    const r = await run(cmd, args, { timeoutMs: 20_000 });
+    if (r.code !== 0) return undefined;
+    return `${r.stdout}${r.stderr}`.trim().split("\n")[0]?.trim();
 }
 
 export interface MachineInfo {
@@ -74,7 +77,7 @@ export interface MachineInfo {
     loadAverageStart: number[];
 }
 
-export function machineInfo(tools: BenchTools): MachineInfo {
+export async function machineInfo(tools: BenchTools): Promise<MachineInfo> {
     let cpuModel = os.cpus()[0]?.model ?? "unknown";
     try {
         const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync("/proc/cpuinfo", "utf8"));
@@ -95,10 +98,10 @@ export function machineInfo(tools: BenchTools): MachineInfo {
         memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
         os: osName,
         node: process.version,
-        go: firstLine("go", ["version"]),
-        flux: tools.flux ? firstLine(tools.flux, ["--version"]) : undefined,
-        oras: tools.oras ? firstLine(tools.oras, ["version"]) : undefined,
-        registry: firstLine("docker-registry", ["--version"]),
+        go: await firstLine("go", ["version"]),
+        flux: tools.flux ? await firstLine(tools.flux, ["--version"]) : undefined,
+        oras: tools.oras ? await firstLine(tools.oras, ["version"]) : undefined,
+        registry: await firstLine("docker-registry", ["--version"]),
         loadAverageStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
     };
 }

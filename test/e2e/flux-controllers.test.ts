@@ -1,6 +1,6 @@
 /**
  * The real Flux source-controller and kustomize-controller (run as local processes by
- * test/support/flux-controllers.ts) against a kwok cluster (kwokctl, binary runtime, locally
+ * test/harness/flux-controllers.ts) against a kwok cluster (kwokctl, binary runtime, locally
  * built control plane) and the real registry with htpasswd over TLS. The Flux objects are the
  * program's own (components/policySource.ts rendered under Pulumi mocks), the artifact is pushed
  * by our CLI, the enforcement patches come from lib/policies/enforcement.ts.
@@ -27,13 +27,14 @@ import { KUSTOMIZATION_RESOURCE, OCI_REPOSITORY_RESOURCE, RECONCILE_REQUESTED_AT
 import { dockerConfigJson } from "../../lib/dockerconfig";
 import { enforcementPatches, type FluxPatch } from "../../lib/policies/enforcement";
 import { loadPolicyDir, type PolicySet } from "../../lib/policies";
-import { startFluxControllers, writeCaBundle, type FluxControllers } from "../support/flux-controllers";
-import { exec, readyCondition, startKwokCluster, waitFor, type KwokCluster, type Kubectl } from "../support/flux-kube";
+import { chartCrd, resolveE2eFixtures } from "../harness/fixtures-resolver";
+import { startFluxControllers, writeCaBundle, type FluxControllers } from "../harness/flux-controllers";
+import { readyCondition, startKwokCluster, waitFor, type KwokCluster, type Kubectl } from "../harness/kube";
+import { repoRoot, samplePoliciesDir } from "../harness/paths";
+import { run } from "../harness/processes";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
+import { ensureTools } from "../harness/tools";
 import { renderPolicySources, type RenderedPolicySource } from "../support/flux-render";
-import { ensureTools } from "../support/flux-tools";
-import { chartCrd, resolveE2eFixtures } from "../support/fixtures-resolver";
-import { repoRoot, samplePoliciesDir } from "../support/paths";
-import { startRegistry, type RegistryHandle } from "../support/registry";
 
 const NS = "flux-system";
 const TAG = "1.0.0";
@@ -95,7 +96,7 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         // The artifact, pushed with our CLI.
         set = await loadPolicyDir(samplePoliciesDir);
         patches = enforcementPatches(set.policies, "enforce");
-        const push = await exec(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
+        const push = await run(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
             "--path", samplePoliciesDir, "--url", registry.url(REPO), "--tag", TAG,
             "--creds", `${user}:${password}`, "--ca-file", registry.caFile!, "--output", "json"]);
         assert.equal(push.code, 0, `artifact push failed: ${push.stderr}`);
@@ -227,7 +228,7 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         const file = path.join(dir, "require-labels.yaml");
         const changedMessage = "The label `app.kubernetes.io/name` is required (v2).";
         fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/message: ".*"/, `message: ${JSON.stringify(changedMessage)}`));
-        const push = await exec(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
+        const push = await run(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
             "--path", dir, "--url", registry.url(REPO), "--tag", TAG, "--force",
             "--creds", `${user}:${password}`, "--ca-file", registry.caFile!, "--output", "json"]);
         assert.equal(push.code, 0, `artifact push failed: ${push.stderr}`);
@@ -251,7 +252,7 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         assert.equal(live.spec.rules[0].validate.failureAction, "Enforce", "still enforced");
 
         // Back to the original artifact for the tests below.
-        const back = await exec(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
+        const back = await run(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
             "--path", samplePoliciesDir, "--url", registry.url(REPO), "--tag", TAG, "--force",
             "--creds", `${user}:${password}`, "--ca-file", registry.caFile!, "--output", "json"]);
         assert.equal(back.code, 0, back.stderr);
@@ -292,7 +293,7 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         // or a public https realm (ghcr.io, Docker Hub, ...) passes the check.
         const tokenReg = await startRegistry({ mode: "token", username: user, password });
         try {
-            const push = await exec(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
+            const push = await run(process.execPath, [path.join(repoRoot, "build", "cli", "artifact.js"), "push",
                 "--path", samplePoliciesDir, "--url", tokenReg.url(REPO), "--tag", TAG, "--insecure",
                 "--creds", `${user}:${password}`, "--output", "json"]);
             assert.equal(push.code, 0, `artifact push failed: ${push.stderr}`);
@@ -324,7 +325,7 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         const out = path.join(work, "pulled");
         fs.mkdirSync(out); // flux pull wants an existing directory
         const caBundle = writeCaBundle(work, registry.caFile!);
-        const r = await exec(tools.flux, ["pull", "artifact", `${registry.url(REPO)}:${TAG}`, "--output", out, "--creds", `${user}:${password}`],
+        const r = await run(tools.flux, ["pull", "artifact", `${registry.url(REPO)}:${TAG}`, "--output", out, "--creds", `${user}:${password}`],
             { env: { ...process.env, SSL_CERT_FILE: caBundle, HOME: work } });
         assert.equal(r.code, 0, `flux pull artifact failed: ${r.stderr}${r.stdout}`);
         findings.fluxPullOutput = (r.stdout + r.stderr).trim().split("\n").filter((l) => !l.includes(password));
@@ -345,7 +346,7 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
 
     test("oras manifest fetch shows Flux's media types and our digest", async () => {
         const ref = `${registry.host}/${REPO}:${TAG}`;
-        const r = await exec(tools.oras, ["manifest", "fetch", "--ca-file", registry.caFile!, "-u", user, "-p", password, ref], { env: { ...process.env, HOME: work } });
+        const r = await run(tools.oras, ["manifest", "fetch", "--ca-file", registry.caFile!, "-u", user, "-p", password, ref], { env: { ...process.env, HOME: work } });
         assert.equal(r.code, 0, `oras manifest fetch failed: ${r.stderr}`);
         const manifest = JSON.parse(r.stdout);
         assert.equal(manifest.mediaType, "application/vnd.oci.image.manifest.v1+json");
@@ -353,7 +354,7 @@ describe("real Flux controllers against a kwok cluster and an authenticated TLS 
         assert.equal(manifest.layers.length, 1);
         assert.equal(manifest.layers[0].mediaType, FLUX_CONTENT_MEDIA_TYPE);
         assert.equal(`sha256:${crypto.createHash("sha256").update(r.stdout).digest("hex")}`, digest, "oras prints the manifest as stored; its sha256 is the digest");
-        const d = await exec(tools.oras, ["manifest", "fetch", "--descriptor", "--ca-file", registry.caFile!, "-u", user, "-p", password, ref], { env: { ...process.env, HOME: work } });
+        const d = await run(tools.oras, ["manifest", "fetch", "--descriptor", "--ca-file", registry.caFile!, "-u", user, "-p", password, ref], { env: { ...process.env, HOME: work } });
         assert.equal(d.code, 0, d.stderr);
         assert.equal(JSON.parse(d.stdout).digest, digest);
     });

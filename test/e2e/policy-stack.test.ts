@@ -5,14 +5,14 @@
  * - Tool chain: scripts/build-tools.sh (pulumi + Node.js host, the kubernetes and command
  *   providers, kube-apiserver/controller-manager/scheduler, etcd, kwok, Flux controllers).
  * - Cluster: the program's own Cluster component runs `kind …` through the command provider; the
- *   kind shim on PATH (test/support/bin/kind) maps those command lines to `kwokctl --runtime
+ *   kind shim on PATH (test/harness/bin/kind) maps those command lines to `kwokctl --runtime
  *   binary`, so the control plane is real and kwok fakes nodes and pods (Deployments become
  *   Available, pods of Jobs complete, so Helm hooks finish).
  * - Flux: the Deployments from install.yaml are kwok pods; the real source-controller and
- *   kustomize-controller run as local processes (test/support/flux-controllers.ts), started as
+ *   kustomize-controller run as local processes (test/harness/flux-controllers.ts), started as
  *   soon as `pulumi up` has created the cluster and Flux's CRDs, as they would start in-cluster.
  * - Registry: Debian's docker-registry with htpasswd auth over TLS signed by a test CA
- *   (test/support/registry.ts); the push trusts it through registryCaFile, source-controller
+ *   (test/harness/registry.ts); the push trusts it through registryCaFile, source-controller
  *   only through the CA Secret the program makes of it (the OCIRepository's certSecretRef).
  * - Kyverno: the chart's admission and reports controllers run as local processes
  *   (test/support/kyverno-controllers.ts) that start and stop with their Deployments; the API
@@ -29,18 +29,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 
-import { repoRoot, samplePoliciesDir } from "../support/paths";
-import { resolveE2eFixtures, type ResolvedFluxInstall, type ResolvedKyvernoChart } from "../support/fixtures-resolver";
-import { locateToolChain } from "../support/e2e-tools";
-import { E2eWorkspace, tail, type RunResult } from "../support/e2e-env";
-import { deleteAllClusters, kubectl, kubectlJson, kwokClusters, kwokPids } from "../support/e2e-cluster";
-import { startRegistry, type RegistryHandle } from "../support/registry";
-import type { FluxControllers } from "../support/flux-controllers";
-import { startFluxWhenReady } from "../support/e2e-flux";
-import { assertNoSecrets } from "../support/secrets-scan";
+import { resolveE2eFixtures, type ResolvedFluxInstall, type ResolvedKyvernoChart } from "../harness/fixtures-resolver";
+import { startFluxWhenReady, type FluxControllers } from "../harness/flux-controllers";
+import { deleteAllClusters, kwokClusters, kwokPids, waitFor, type Kubectl } from "../harness/kube";
+import { repoRoot, samplePoliciesDir } from "../harness/paths";
+import { tail, type RunResult } from "../harness/processes";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
+import { seedStack } from "../harness/stack";
+import { locateToolChain, resolveToolBinDir } from "../harness/tools";
+import { E2eWorkspace } from "../harness/workspace";
+import { createPod, policyReportResults, startKyvernoWhenClusterExists, testPod, type ReportResult } from "../support/e2e-kyverno";
 import type { KyvernoControllers } from "../support/kyverno-controllers";
-import { createPod, kubectlTable, policyReportResults, startKyvernoWhenClusterExists, testPod, type ReportResult } from "../support/e2e-kyverno";
-import { waitFor } from "../support/flux-kube";
+import { assertNoSecrets } from "../support/secrets-scan";
 
 const PROJECT = "policy-stack";
 const STACK = "e2e";
@@ -62,7 +62,7 @@ const BAD_PODS: Record<string, string> = { "uses-latest-tag": "disallow-latest-t
 
 const MIN = 60_000;
 
-/** Flux's install.yaml and the Kyverno chart (test/support/fixtures-resolver.ts), resolved first. */
+/** Flux's install.yaml and the Kyverno chart (test/harness/fixtures-resolver.ts), resolved first. */
 let fixtures: { flux: ResolvedFluxInstall; kyverno: ResolvedKyvernoChart };
 let ws: E2eWorkspace;
 let registry: RegistryHandle;
@@ -72,6 +72,8 @@ let kyverno: KyvernoControllers | undefined;
 let kyvernoWatcher: Promise<void> | undefined;
 let policiesDir: string;
 let kubeconfigFile: string;
+/** kubectl against the stack's cluster (from its kubeconfig output), logged in the workspace. */
+let kube: Kubectl;
 let broken: string | undefined;
 const timings: { step: string; ms: number }[] = [];
 const suiteStart = Date.now();
@@ -192,11 +194,9 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
     before(async () => {
         // Before the tool chain (which may build for an hour): a missing fixture fails at once.
         fixtures = await resolveE2eFixtures();
-        const tools = locateToolChain();
+        const tools = locateToolChain(await resolveToolBinDir());
         ws = new E2eWorkspace(tools);
         registry = await startRegistry({ mode: "basic-tls" });
-        policiesDir = path.join(ws.root, "policies");
-        fs.cpSync(path.join(repoRoot, "policies"), policiesDir, { recursive: true });
         timings.push({ step: "(before: tool chain, workspace, registry)", ms: Date.now() - suiteStart });
     }, { timeout: 90 * MIN });
 
@@ -231,22 +231,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
     }, { timeout: 10 * MIN });
 
     step("a fresh stack is configured: kind cluster, external registry with htpasswd over TLS, local Flux and Kyverno sources", 5 * MIN, async () => {
-        await ws.pulumiOk(["stack", "init", STACK]);
-        const set = (key: string, value: string, secret = false) =>
-            ws.pulumiOk(["config", "set", ...(secret ? ["--secret"] : []), key, value]);
-        await set("clusterMode", "kind");
-        await set("registryMode", "external");
-        await set("registryUrl", registry.url(REPOSITORY));
-        await set("registryUsername", registry.username!);
-        await set("registryPassword", registry.password!, true);
-        await set("registryCaFile", registry.caFile!);
-        // TLS on loopback: the program would assume plain HTTP for 127.0.0.1 otherwise.
-        await set("registryInsecure", "false");
-        await set("fluxInstallManifest", fixtures.flux.path);
-        await set("kyvernoChart", fixtures.kyverno.dir);
-        await set("kyvernoChartVersion", fixtures.kyverno.version);
-        await set("policiesPath", policiesDir);
-        await set("reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`);
+        ({ policiesDir } = await seedStack(ws, { stack: STACK, registry, repository: REPOSITORY, fixtures, reconcileTimeoutS: RECONCILE_TIMEOUT_S }));
         const cfg = JSON.parse((await ws.pulumiOk(["config", "--json"])).stdout);
         assert.equal(cfg[`${PROJECT}:registryPassword`].secret, true, "registryPassword is stored as a secret");
         assert.equal(cfg[`${PROJECT}:clusterMode`].value, "kind");
@@ -278,11 +263,12 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const kubeconfig = (await outputs()).kubeconfig as string;
         kubeconfigFile = path.join(ws.root, "kubeconfig-from-stack");
         fs.writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
+        kube = ws.kubectl(kubeconfigFile);
     });
 
     step("the API holds Flux's and Kyverno's CRDs (Established) and their Deployments (Available)", 3 * MIN, async () => {
         const expectedFluxCrds = yamlDocs(fixtures.flux.path).filter((d) => d.kind === "CustomResourceDefinition").map((d) => d.metadata.name);
-        const crds = (await kubectlJson(ws, kubeconfigFile, ["crd"])).items as any[];
+        const crds = (await kube.getJson(["crd"])).items as any[];
         const established = new Set(crds.filter((c) => condition(c, "Established").status === "True").map((c) => c.metadata.name));
         for (const name of expectedFluxCrds) assert.ok(established.has(name), `Flux CRD ${name} is established`);
         for (const name of ["clusterpolicies.kyverno.io", "policies.kyverno.io", "policyexceptions.kyverno.io", "validatingpolicies.policies.kyverno.io"]) {
@@ -290,9 +276,9 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         }
 
         const expectedFluxDeployments = yamlDocs(fixtures.flux.path).filter((d) => d.kind === "Deployment").map((d) => d.metadata.name).sort();
-        const fluxDeployments = (await kubectlJson(ws, kubeconfigFile, ["deployments", "-n", FLUX_NS])).items as any[];
+        const fluxDeployments = (await kube.getJson(["deployments", "-n", FLUX_NS])).items as any[];
         assert.deepEqual(fluxDeployments.map((d) => d.metadata.name).sort(), expectedFluxDeployments);
-        const kyvernoDeployments = (await kubectlJson(ws, kubeconfigFile, ["deployments", "-n", "kyverno"])).items as any[];
+        const kyvernoDeployments = (await kube.getJson(["deployments", "-n", "kyverno"])).items as any[];
         assert.deepEqual(kyvernoDeployments.map((d) => d.metadata.name).sort(), [
             "kyverno-admission-controller", "kyverno-background-controller", "kyverno-cleanup-controller", "kyverno-reports-controller",
         ]);
@@ -300,7 +286,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             assert.equal(condition(d, "Available").status, "True", `${d.metadata.namespace}/${d.metadata.name} is Available`);
             assert.equal(d.status.readyReplicas, d.spec.replicas, `${d.metadata.name}: all replicas ready`);
         }
-        const release = (await kubectlJson(ws, kubeconfigFile, ["secrets", "-n", "kyverno", "-l", "owner=helm,name=kyverno"])).items as any[];
+        const release = (await kube.getJson(["secrets", "-n", "kyverno", "-l", "owner=helm,name=kyverno"])).items as any[];
         assert.equal(release.length, 1, "one Helm release record for kyverno");
         assert.equal(release[0].metadata.labels.status, "deployed");
     });
@@ -310,7 +296,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const revision = `${TAG}@${out.artifactDigest}`;
         assert.equal(out.artifactRevision, revision);
 
-        const secret = await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry`]);
+        const secret = await kube.getJson(["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry`]);
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
         const docker = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString());
         assert.deepEqual(Object.keys(docker.auths), [registry.host]);
@@ -323,14 +309,14 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const expectedAnnotations = { "pulumi.com/skipAwait": "true", "reconcile.fluxcd.io/requestedAt": revision };
         const pick = (o: Record<string, string>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o?.[k]]));
 
-        const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        const repo = await kube.getJson(["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.deepEqual(pick(repo.metadata.annotations, Object.keys(expectedAnnotations)), expectedAnnotations);
         assert.equal(repo.metadata.annotations["pulumi.com/waitFor"], undefined);
         assert.equal(repo.spec.url, registry.url(REPOSITORY));
         assert.deepEqual(repo.spec.ref, { semver: ">=1.0.0" });
         assert.deepEqual(repo.spec.secretRef, { name: `${SOURCE_NAME}-registry` });
         assert.deepEqual(repo.spec.certSecretRef, { name: `${SOURCE_NAME}-registry-ca` }, "Flux trusts the registry's CA from registryCaFile");
-        const ca = await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry-ca`]);
+        const ca = await kube.getJson(["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry-ca`]);
         assert.equal(Buffer.from(ca.data["ca.crt"], "base64").toString("utf8"), fs.readFileSync(registry.caFile!, "utf8"));
         assert.equal(repo.spec.insecure, false);
         assert.equal(repo.spec.interval, "1m");
@@ -339,10 +325,10 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.equal(condition(repo, "Ready").status, "True", `OCIRepository Ready: ${condition(repo, "Ready").message}`);
         assert.equal(repo.status.artifact.revision, revision);
 
-        const ks = await kubectlJson(ws, kubeconfigFile, ["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.deepEqual(pick(ks.metadata.annotations, Object.keys(expectedAnnotations)), expectedAnnotations);
         assert.deepEqual(ks.spec.sourceRef, { kind: "OCIRepository", name: SOURCE_NAME });
-        assert.equal(ks.spec.path, "./");
+        assert.equal(ks.spec.path, ".");
         assert.equal(ks.spec.interval, "1m");
         assert.equal(ks.spec.retryInterval, "30s");
         assert.equal(ks.spec.timeout, `${RECONCILE_TIMEOUT_S}s`);
@@ -357,7 +343,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         for (const p of out.policies as { name: string; kind: string }[]) {
             assert.ok([...applied].some((id) => id.startsWith(`_${p.name}_`) && id.endsWith(`_${p.kind}`)), `${p.kind}/${p.name} is in the Kustomization's inventory`);
         }
-        const cp = await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", "disallow-latest-tag"]);
+        const cp = await kube.getJson(["clusterpolicies.kyverno.io", "disallow-latest-tag"]);
         assert.notEqual(cp.spec.validationFailureAction, "Enforce");
     });
 
@@ -368,8 +354,8 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.ok(byKind("ClusterPolicy").length >= 3 && byKind("ValidatingPolicy").length >= 2, JSON.stringify(out.policies));
         // READY as `kubectl get` prints it, from Kyverno's own status (its CRDs' printer columns).
         const tables = async () => ({
-            ClusterPolicy: await kubectlTable(ws, kubeconfigFile, ["clusterpolicies.kyverno.io"]),
-            ValidatingPolicy: await kubectlTable(ws, kubeconfigFile, ["validatingpolicies.policies.kyverno.io"]),
+            ClusterPolicy: await kube.table(["clusterpolicies.kyverno.io"]),
+            ValidatingPolicy: await kube.table(["validatingpolicies.policies.kyverno.io"]),
         });
         const isReady = (kind: "ClusterPolicy" | "ValidatingPolicy", rows: Record<string, string>[]) =>
             byKind(kind).every((n) => rows.find((row) => row.NAME === n)?.READY === (kind === "ClusterPolicy" ? "True" : "true"));
@@ -380,22 +366,22 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.deepEqual(ready.ValidatingPolicy.map((r) => r.NAME).sort(), byKind("ValidatingPolicy"));
         for (const row of ready.ClusterPolicy) assert.equal(row.ADMISSION, "true", `${row.NAME}: admission on`);
 
-        const hooks = (await kubectlJson(ws, kubeconfigFile, ["validatingwebhookconfigurations", "-l", "webhook.kyverno.io/managed-by=kyverno"])).items as any[];
+        const hooks = (await kube.getJson(["validatingwebhookconfigurations", "-l", "webhook.kyverno.io/managed-by=kyverno"])).items as any[];
         const names = hooks.map((h) => h.metadata.name);
         for (const n of ["kyverno-policy-validating-webhook-cfg", "kyverno-resource-validating-webhook-cfg"]) assert.ok(names.includes(n), `${n} registered (got ${names.join(", ")})`);
         for (const h of hooks) for (const w of h.webhooks) assert.match(w.clientConfig.url, /^https:\/\/127\.0\.0\.1:\d+\//, `${h.metadata.name}/${w.name} calls the local admission controller`);
     });
 
     step("audit: Pods that break a classic and a CEL policy are admitted and reported as failures in PolicyReports", 5 * MIN, async () => {
-        const ns = await kubectl(ws, kubeconfigFile, ["create", "namespace", WORKLOADS_NS]);
+        const ns = await kube.run(["create", "namespace", WORKLOADS_NS]);
         assert.equal(ns.code, 0, ns.stderr);
         for (const [pod, policy] of Object.entries(BAD_PODS)) {
-            const r = await createPod(ws, kubeconfigFile, testPod(pod, WORKLOADS_NS, pod === "uses-host-path" ? { hostPath: true } : { image: "registry.example/e2e/app:latest" }));
+            const r = await createPod(kube, testPod(pod, WORKLOADS_NS, pod === "uses-host-path" ? { hostPath: true } : { image: "registry.example/e2e/app:latest" }));
             assert.equal(r.code, 0, `audit admits ${pod} (breaks ${policy}): ${r.output}`);
         }
         const bothFailed = (all: ReportResult[]) => Object.entries(BAD_PODS).every(([pod, policy]) =>
             all.some((x) => x.policy === policy && x.result === "fail" && x.resources.some((res) => res.name === pod)));
-        const results = await waitFor("PolicyReports with both failures", () => policyReportResults(ws, kubeconfigFile, WORKLOADS_NS),
+        const results = await waitFor("PolicyReports with both failures", () => policyReportResults(kube, WORKLOADS_NS),
             (all: ReportResult[]) => (bothFailed(all) ? all : undefined), 3 * MIN);
         const hostPath = results.find((x) => x.policy === "disallow-host-path" && x.result === "fail")!;
         assert.match(hostPath.message ?? "", /hostPath volumes are not allowed/, "the CEL policy's own message");
@@ -519,14 +505,14 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.equal((await registryDigest(TAG)).digest, before.artifactDigest, "the previous release is untouched");
         const names = (out.policies as { name: string }[]).map((p) => p.name);
         assert.ok(names.includes(edited.added.split("/").pop()!) && !names.includes(edited.removed.split("/").pop()!));
-        const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        const repo = await kube.getJson(["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.equal(repo.status.artifact.revision, `${NEXT_TAG}@${out.artifactDigest}`, "Flux's semver range picked the new release");
-        const ks = await kubectlJson(ws, kubeconfigFile, ["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.equal(ks.status.lastAppliedRevision, `${NEXT_TAG}@${out.artifactDigest}`, "when pulumi up returns, Flux has applied the new revision");
-        const removed = await kubectl(ws, kubeconfigFile, ["get", "clusterpolicies.kyverno.io", edited.removed.split("/").pop()!]);
+        const removed = await kube.run(["get", "clusterpolicies.kyverno.io", edited.removed.split("/").pop()!]);
         assert.notEqual(removed.code, 0, "the deleted policy was pruned from the cluster");
-        await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", edited.added.split("/").pop()!]);
-        const changed = await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", edited.changed.split("/").pop()!]);
+        await kube.getJson(["clusterpolicies.kyverno.io", edited.added.split("/").pop()!]);
+        const changed = await kube.getJson(["clusterpolicies.kyverno.io", edited.changed.split("/").pop()!]);
         assert.match(JSON.stringify(changed.spec), /\[edited by the e2e test\]/, "the edited policy is live");
     });
 
@@ -543,29 +529,29 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const writesBefore = registryWrites().length;
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 12 * MIN });
         assert.equal(registryWrites().length, writesBefore, "the artifact is environment-neutral: nothing is pushed");
-        const cp = await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io", "disallow-latest-tag"]);
+        const cp = await kube.getJson(["clusterpolicies.kyverno.io", "disallow-latest-tag"]);
         assert.equal(cp.spec.validationFailureAction, "Enforce");
         for (const rule of cp.spec.rules.filter((r: any) => r.validate)) assert.equal(rule.validate.failureAction, "Enforce", `rule ${rule.name}`);
-        const vpol = await kubectlJson(ws, kubeconfigFile, ["validatingpolicies.policies.kyverno.io", "disallow-host-path"]);
+        const vpol = await kube.getJson(["validatingpolicies.policies.kyverno.io", "disallow-host-path"]);
         assert.deepEqual(vpol.spec.validationActions, ["Deny"]);
         assert.equal((await outputs()).enforcement, "enforce");
     });
 
     step("enforce: Kyverno denies the same Pods with each policy's own message (classic and CEL) and admits a compliant one", 5 * MIN, async () => {
-        const latest = await createPod(ws, kubeconfigFile, testPod("uses-latest-tag", WORKLOADS_NS, { image: "registry.example/e2e/app:latest" }));
+        const latest = await createPod(kube, testPod("uses-latest-tag", WORKLOADS_NS, { image: "registry.example/e2e/app:latest" }));
         assert.notEqual(latest.code, 0, `enforce denies uses-latest-tag: ${latest.output}`);
         assert.match(latest.output, /admission webhook "[^"]*kyverno[^"]*" denied the request/);
         assert.match(latest.output, /disallow-latest-tag/);
         // kubectl prints the rule's message YAML-quoted: 'latest' appears as ''latest''.
         assert.match(latest.output, /Using a mutable image tag e\.g\. '+latest'+ is not allowed\./);
 
-        const hostPath = await createPod(ws, kubeconfigFile, testPod("uses-host-path", WORKLOADS_NS, { hostPath: true }));
+        const hostPath = await createPod(kube, testPod("uses-host-path", WORKLOADS_NS, { hostPath: true }));
         assert.notEqual(hostPath.code, 0, `enforce denies uses-host-path: ${hostPath.output}`);
         // Kyverno's webhook, or the ValidatingAdmissionPolicy Kyverno may generate from the policy: either way denied.
         assert.match(hostPath.output, /denied (the )?request/);
         assert.match(hostPath.output, /hostPath volumes are not allowed: mount a PersistentVolumeClaim, a ConfigMap or an emptyDir instead\./);
 
-        const compliant = await createPod(ws, kubeconfigFile, testPod("compliant", WORKLOADS_NS));
+        const compliant = await createPod(kube, testPod("compliant", WORKLOADS_NS));
         assert.equal(compliant.code, 0, `enforce admits a compliant Pod: ${compliant.output}`);
     });
 
@@ -574,10 +560,10 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const writesBefore = registryWrites().length;
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
         assert.equal(registryWrites().length, writesBefore, "nothing is pushed");
-        const ks = await kubectlJson(ws, kubeconfigFile, ["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.deepEqual(ks.spec.patches ?? [], []);
         for (const pod of Object.keys(BAD_PODS)) {
-            const r = await createPod(ws, kubeconfigFile, testPod(pod, WORKLOADS_NS, pod === "uses-host-path" ? { hostPath: true } : { image: "registry.example/e2e/app:latest" }));
+            const r = await createPod(kube, testPod(pod, WORKLOADS_NS, pod === "uses-host-path" ? { hostPath: true } : { image: "registry.example/e2e/app:latest" }));
             assert.equal(r.code, 0, `audit admits ${pod} again: ${r.output}`);
         }
         assert.equal((await outputs()).enforcement, "audit");
@@ -614,12 +600,12 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
 
     step(`a wrong password in the cluster's pull secret: pulumi up of ${AUTH_TAG} fails after reconcileTimeout quoting Flux's authentication message; five fail-then-retry rounds each end with no changes`, 25 * MIN, async () => {
         const secretName = `${SOURCE_NAME}-registry`;
-        const saved = await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, secretName]);
+        const saved = await kube.getJson(["secret", "-n", FLUX_NS, secretName]);
         const host = new URL(registry.baseUrl).host;
         const wrong = JSON.stringify({ auths: { [host]: { username: registry.username, password: "not-the-password", auth: Buffer.from(`${registry.username}:not-the-password`).toString("base64") } } });
-        const breakSecret = () => kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: { ".dockerconfigjson": Buffer.from(wrong).toString("base64") } })]);
+        const breakSecret = () => kube.run(["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: { ".dockerconfigjson": Buffer.from(wrong).toString("base64") } })]);
         // Put the right secret back, as Pulumi wrote it.
-        const restoreSecret = () => kubectl(ws, kubeconfigFile, ["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: saved.data })]);
+        const restoreSecret = () => kube.run(["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: saved.data })]);
         await ws.pulumiOk(["config", "set", "reconcileTimeout", "30s"]);
         // Each round ships a new release while the pull secret is wrong, then retries with it right.
         const tags = [AUTH_TAG, "1.0.3", "1.0.4", "1.0.5", "1.0.6"];
@@ -638,7 +624,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             await restoreSecret();
             await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
             await ws.pulumiOk(["preview", "--expect-no-changes"]);
-            const repo = await kubectlJson(ws, kubeconfigFile, ["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+            const repo = await kube.getJson(["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
             assert.equal(repo.status.artifact.revision, (await outputs()).artifactRevision, `round ${round + 1}: Flux serves the new tag once the secret is right`);
         }
         await ws.pulumiOk(["config", "set", "reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`]);
@@ -651,7 +637,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         // The engine's structured preview (steps with old and new inputs and outputs, diagnostics).
         const events = (await ws.pulumiOk(["preview", "--diff", "--json"])).stdout;
         const preview = await ws.pulumiOk(["preview", "--diff"]);
-        const secretJson = Buffer.from((await kubectlJson(ws, kubeconfigFile, ["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry`])).data[".dockerconfigjson"], "base64").toString("utf8");
+        const secretJson = Buffer.from((await kube.getJson(["secret", "-n", FLUX_NS, `${SOURCE_NAME}-registry`])).data[".dockerconfigjson"], "base64").toString("utf8");
         // Every pulumi command this run made, as the product printed it. Left out: the test's own
         // inputs and reads (config set typing the password, --show-secrets exports and outputs it
         // asked for, kubectl reading the Secret, skopeo given --creds), which hold secrets by design.
@@ -687,9 +673,9 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const webhookKinds = ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"];
         // kubectlJson throws on any error, so an unreadable list fails the step instead of reading as empty.
         const kyvernoWebhooks = async () => (await Promise.all(webhookKinds.map(async (kind) =>
-            ((await kubectlJson(ws, kubeconfigFile, [kind])).items as any[]).map((i) => `${kind}/${i.metadata.name}`)))).flat().filter((n) => /kyverno/.test(n)).sort();
-        const kyvernoRoles = async () => ((await kubectlJson(ws, kubeconfigFile, ["clusterroles"])).items as any[]).map((r) => r.metadata.name as string).filter((n) => n.startsWith("kyverno:")).sort();
-        const crdNames = async () => ((await kubectlJson(ws, kubeconfigFile, ["crd"])).items as any[]).map((c) => c.metadata.name as string);
+            ((await kube.getJson([kind])).items as any[]).map((i) => `${kind}/${i.metadata.name}`)))).flat().filter((n) => /kyverno/.test(n)).sort();
+        const kyvernoRoles = async () => ((await kube.getJson(["clusterroles"])).items as any[]).map((r) => r.metadata.name as string).filter((n) => n.startsWith("kyverno:")).sort();
+        const crdNames = async () => ((await kube.getJson(["crd"])).items as any[]).map((c) => c.metadata.name as string);
 
         // First what is there, so that each "none left" below can fail.
         const hooksBefore = await kyvernoWebhooks();
@@ -697,7 +683,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.ok(hooksBefore.includes("mutatingwebhookconfigurations/kyverno-policy-mutating-webhook-cfg"), hooksBefore.join(", "));
         const rolesBefore = await kyvernoRoles();
         for (const r of ["kyverno:admission-controller", "kyverno:reports-controller"]) assert.ok(rolesBefore.includes(r), `${r} exists before (got ${rolesBefore.join(", ")})`);
-        const policiesBefore = (await kubectlJson(ws, kubeconfigFile, ["clusterpolicies.kyverno.io"])).items as any[];
+        const policiesBefore = (await kube.getJson(["clusterpolicies.kyverno.io"])).items as any[];
         assert.ok(policiesBefore.length > 0, "policies exist before");
         assert.ok((await crdNames()).includes("clusterpolicies.kyverno.io"));
 
@@ -715,7 +701,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.deepEqual(kyverno!.runningControllers(), [], kyverno!.timeline().join("\n"));
         assert.ok(kyverno!.timeline().some((l) => /stopped kyverno-admission-controller: Deployment deleted/.test(l)), kyverno!.timeline().join("\n"));
         // With fail-closed webhooks left behind and no Kyverno to answer them, this create would be refused.
-        const after = await createPod(ws, kubeconfigFile, testPod("after-kyverno", WORKLOADS_NS, { image: "registry.example/e2e/app:latest" }));
+        const after = await createPod(kube, testPod("after-kyverno", WORKLOADS_NS, { image: "registry.example/e2e/app:latest" }));
         assert.equal(after.code, 0, `a Pod is admitted once Kyverno is gone: ${after.output}`);
     });
 

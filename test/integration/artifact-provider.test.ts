@@ -10,9 +10,9 @@ import * as path from "node:path";
 import { artifactProvider, type ArtifactState } from "../../components/policyArtifact";
 import { prepareArtifact } from "../../lib/publish";
 import { resolveTag } from "../../lib/oci";
-import { samplePoliciesDir } from "../support/paths";
+import { samplePoliciesDir } from "../harness/paths";
 import { tempDir } from "../support/registry-artifact";
-import { startRegistry, type RegistryHandle } from "../support/registry";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
 
 const PASSWORD = "pro:vider@pw";
 

@@ -11,9 +11,12 @@ import { after, before, describe, it } from "node:test";
 
 import { buildArtifact } from "../../lib/artifact";
 import { writePolicyLibrary } from "../fixtures/library";
-import { repoRoot, samplePoliciesDir } from "../support/paths";
+import { repoRoot, samplePoliciesDir } from "../harness/paths";
 import { assertSameTree, changedSampleCopy, tempDir } from "../support/registry-artifact";
-import { run, skopeoInspectRaw, startCountingProxy, startRegistry, type CountingProxy, type ExecResult, type RegistryHandle } from "../support/registry";
+import { run, type RunResult as ExecResult } from "../harness/processes";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
+import { startCountingProxy, type CountingProxy } from "../harness/registry-proxy";
+import { skopeoInspectRaw } from "../support/skopeo";
 
 const cliPath = path.join(repoRoot, "build", "cli", "artifact.js");
 

@@ -22,7 +22,7 @@ import { OciError, pushImage, type PushImageOptions, type PushResult } from "../
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 import { formatTable, tagIntegrity } from "../support/fault-integrity";
 import { buildSample, changedSampleCopy, layersOf } from "../support/registry-artifact";
-import { startRegistry, type RegistryHandle } from "../support/registry";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
 
 const ROUNDS = 6;
 

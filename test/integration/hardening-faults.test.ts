@@ -17,9 +17,10 @@ import type { BuiltArtifact } from "../../lib/artifact";
 import { OciError, pushImage, type PushImageOptions } from "../../lib/oci";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy";
 import { describeTag, formatTable, manifestOrderViolations, tagIntegrity, type TagState } from "../support/fault-integrity";
-import { repoRoot, samplePoliciesDir } from "../support/paths";
+import { repoRoot, samplePoliciesDir } from "../harness/paths";
 import { buildSample, layersOf, tempDir } from "../support/registry-artifact";
-import { run, startRegistry, type RegistryHandle } from "../support/registry";
+import { run } from "../harness/processes";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
 
 const cliPath = path.join(repoRoot, "build", "cli", "artifact.js");
 const FIXED = ["--source", "https://example.invalid/policy-stack.git", "--revision", "main@sha1:0123456789abcdef0123456789abcdef01234567", "--created", "2024-01-02T03:04:05Z"];

@@ -25,9 +25,11 @@ import { prepareArtifact } from "../../lib/publish";
 import { dockerConfigJson } from "../../lib/dockerconfig";
 import { formatTable } from "../support/fault-integrity";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
-import { repoRoot } from "../support/paths";
+import { repoRoot } from "../harness/paths";
 import { tempDir } from "../support/registry-artifact";
-import { run, skopeoInspectRaw, startRegistry, type ExecResult, type RegistryHandle } from "../support/registry";
+import { run, type RunResult as ExecResult } from "../harness/processes";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
+import { skopeoInspectRaw } from "../support/skopeo";
 import { scanForSecrets, formatHit } from "../support/secrets-scan";
 
 const cliPath = path.join(repoRoot, "build", "cli", "artifact.js");

@@ -23,9 +23,10 @@ import { loadDockerCredentials, parseCreds, pullImage, pushImage, RegistryClient
 import { prepareArtifact, publishArtifact } from "../../lib/publish";
 import { startFaultProxy, type FaultProxy, type FaultRequest } from "../support/fault-proxy";
 import { formatTable } from "../support/fault-integrity";
-import { repoRoot, samplePoliciesDir } from "../support/paths";
+import { repoRoot, samplePoliciesDir } from "../harness/paths";
 import { buildSample, changedSampleCopy, layersOf, tempDir } from "../support/registry-artifact";
-import { run, startRegistry, type RegistryHandle } from "../support/registry";
+import { run } from "../harness/processes";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
 import { formatHit, scanForSecrets, type SecretSpec } from "../support/secrets-scan";
 
 const cliPath = path.join(repoRoot, "build", "cli", "artifact.js");

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { enforcementPatches, enforceOperations, FluxPatch, perPolicyEnforcementPatches, type PatchablePolicy } from "../../lib/policies/enforcement";
 import { Enforcement } from "../../lib/config";
-import { repoRoot, samplePoliciesDir } from "../support/paths";
+import { repoRoot, samplePoliciesDir } from "../harness/paths";
 import { readPolicies } from "../support/policyFixtures";
 
 function kustomize(dirs: string[], enforcement: Enforcement): { input: any[]; output: any[] } {

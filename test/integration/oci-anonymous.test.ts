@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 
 import { extractLayer, type BuiltArtifact } from "../../lib/artifact";
 import { OciError, pullImage, pushImage, RegistryClient, resolveTag, type PushImageOptions } from "../../lib/oci";
-import { samplePoliciesDir } from "../support/paths";
+import { samplePoliciesDir } from "../harness/paths";
 import {
     assertSameTree,
     buildSample,
@@ -19,15 +19,10 @@ import {
     systemUntar,
     tempDir,
 } from "../support/registry-artifact";
-import {
-    freePort,
-    skopeoCopyToOciLayout,
-    skopeoInspectRaw,
-    startCountingProxy,
-    startRegistry,
-    type CountingProxy,
-    type RegistryHandle,
-} from "../support/registry";
+import { freePort } from "../harness/processes";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
+import { startCountingProxy, type CountingProxy } from "../harness/registry-proxy";
+import { skopeoCopyToOciLayout, skopeoInspectRaw } from "../support/skopeo";
 
 describe("OCI push/pull: anonymous registry over HTTP", () => {
     let reg: RegistryHandle;

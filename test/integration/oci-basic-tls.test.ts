@@ -9,9 +9,10 @@ import { after, before, describe, it } from "node:test";
 
 import { extractLayer, type BuiltArtifact } from "../../lib/artifact";
 import { OciError, pullImage, pushImage, resolveTag, type PushImageOptions } from "../../lib/oci";
-import { samplePoliciesDir } from "../support/paths";
+import { samplePoliciesDir } from "../harness/paths";
 import { assertSameTree, buildSample, layersOf, readOciLayout, systemUntar, tempDir } from "../support/registry-artifact";
-import { skopeoCopyToOciLayout, skopeoInspectRaw, startRegistry, type RegistryHandle } from "../support/registry";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
+import { skopeoCopyToOciLayout, skopeoInspectRaw } from "../support/skopeo";
 
 /** Asserts an error text carries no form of the secret pair. */
 export function assertNoSecret(text: string, username: string, password: string): void {

@@ -9,16 +9,11 @@ import { after, before, describe, it } from "node:test";
 
 import type { BuiltArtifact } from "../../lib/artifact";
 import { OciError, pullImage, pushImage, type PushImageOptions } from "../../lib/oci";
-import { samplePoliciesDir } from "../support/paths";
+import { samplePoliciesDir } from "../harness/paths";
 import { assertSameTree, buildSample, changedSampleCopy, layersOf, readOciLayout, systemUntar, tempDir } from "../support/registry-artifact";
-import {
-    skopeoCopyToOciLayout,
-    skopeoInspectRaw,
-    startCountingProxy,
-    startRegistry,
-    type CountingProxy,
-    type RegistryHandle,
-} from "../support/registry";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
+import { startCountingProxy, type CountingProxy } from "../harness/registry-proxy";
+import { skopeoCopyToOciLayout, skopeoInspectRaw } from "../support/skopeo";
 
 function assertNoSecret(text: string, username: string, password: string): void {
     assert.ok(!text.includes(password), `leaks the password: ${text}`);

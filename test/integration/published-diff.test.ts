@@ -11,9 +11,9 @@ import { summarise } from "../../lib/diff";
 import { pushImage } from "../../lib/oci";
 import { loadPolicyDir } from "../../lib/policies";
 import { compareWithPublished, selectTag } from "../../lib/published";
-import { samplePoliciesDir } from "../support/paths";
+import { samplePoliciesDir } from "../harness/paths";
 import { tempDir } from "../support/registry-artifact";
-import { startRegistry, type RegistryHandle } from "../support/registry";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
 
 describe("comparison with the published artifact", () => {
     let reg: RegistryHandle;

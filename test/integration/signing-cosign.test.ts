@@ -24,7 +24,8 @@ import {
     type VerificationStatus,
 } from "../../lib/signing";
 import { COSIGN_SIGN_CLASSIC_FLAGS, COSIGN_VERIFY_OFFLINE_FLAGS, cosignRegistryFlags, ensureCosign, type Cosign } from "../support/cosign";
-import { run, startRegistry, type RegistryHandle } from "../support/registry";
+import { run } from "../harness/processes";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
 import { buildSample, changedSampleCopy, layersOf, tempDir } from "../support/registry-artifact";
 
 const COSIGN_PASSWORD = "integration-pass-Zq8%x";

@@ -1,6 +1,6 @@
 /**
  * The pinned cosign CLI for the signing tests: found (or built) like the other pinned tools
- * through test/support/flux-tools.ts, so a machine without it builds it with
+ * through test/harness/tools.ts, so a machine without it builds it with
  * `scripts/build-tools.sh cosign`, and a test that needs it fails, naming what is missing, when
  * that is impossible: it never skips. Each run gets its own HOME, DOCKER_CONFIG and TUF_ROOT, so
  * no ambient login or cache takes part.
@@ -9,8 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { ensureTools, readToolsEnv } from "./flux-tools";
-import { run, type ExecResult, type RegistryHandle } from "./registry";
+import { run, type RunResult as ExecResult } from "../harness/processes";
+import type { RegistryHandle } from "../harness/registry";
+import { ensureTools, readToolsEnv } from "../harness/tools";
 
 /** A located cosign and a scratch home for its runs. */
 export interface Cosign {

@@ -13,7 +13,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { run, skopeoFlags, type RegistryHandle } from "./registry";
+import { run } from "../harness/processes";
+import type { RegistryHandle } from "../harness/registry";
+import { skopeoFlags } from "./skopeo";
 
 /** What a tag looks like after a scenario. */
 export interface TagState {

@@ -26,11 +26,11 @@
  * Deployment going away does). The program's webhook cleanup step covers that; this harness never
  * deletes a webhook configuration, so the end-to-end checks see what the program leaves.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { distinctFreePorts, httpStatus, launch, prefixed, stopProc, type Proc } from "./processes";
+import { Kubectl } from "../harness/kube";
+import { distinctFreePorts, httpStatus, launch, prefixed, stopProc, type Proc } from "../harness/processes";
 
 /** Deployment name → binary, for the controllers this harness runs. */
 export const KYVERNO_CONTROLLERS: Record<string, string> = {
@@ -113,9 +113,11 @@ export class KyvernoControllers {
     private stopped = false;
     private readonly loop: Promise<void>;
     private readonly namespace: string;
+    private readonly kubectl: Kubectl;
 
     constructor(private readonly o: KyvernoControllersOptions) {
         this.namespace = o.namespace ?? "kyverno";
+        this.kubectl = new Kubectl(o.kubectl, o.kubeconfig);
         fs.mkdirSync(path.join(o.workDir, "sigstore"), { recursive: true });
         this.loop = this.watch();
     }
@@ -159,16 +161,10 @@ export class KyvernoControllers {
         fs.appendFileSync(path.join(this.o.workDir, "timeline.log"), line + "\n");
     }
 
-    private deployments(): Promise<any[] | undefined> {
-        return new Promise((resolve) => {
-            execFile(this.o.kubectl, ["get", "deployments", "-n", this.namespace, "-o", "json"], {
-                env: { ...process.env, KUBECONFIG: this.o.kubeconfig }, timeout: 30_000, maxBuffer: 64 << 20,
-            }, (err, stdout) => {
-                // No answer (the API server is not up yet, or already gone): change nothing this round.
-                if (err) resolve(undefined);
-                else resolve(JSON.parse(stdout).items);
-            });
-        });
+    private async deployments(): Promise<any[] | undefined> {
+        const r = await this.kubectl.run(["get", "deployments", "-n", this.namespace, "-o", "json"], { timeoutMs: 30_000 });
+        // No answer (the API server is not up yet, or already gone): change nothing this round.
+        return r.code === 0 ? JSON.parse(r.stdout).items : undefined;
     }
 
     private async watch(): Promise<void> {

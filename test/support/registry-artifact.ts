@@ -9,7 +9,7 @@ import * as path from "node:path";
 
 import { buildArtifact, type BuiltArtifact } from "../../lib/artifact";
 import type { LayerBlob } from "../../lib/oci";
-import { samplePoliciesDir } from "./paths";
+import { samplePoliciesDir } from "../harness/paths";
 
 /** A fresh temp directory (removed by the caller, or left for the OS in a crash). */
 export function tempDir(prefix: string): string {

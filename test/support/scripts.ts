@@ -6,7 +6,7 @@
 import { spawnSync, SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "./paths";
+import { repoRoot } from "../harness/paths";
 
 export interface ScriptRunOptions {
     /** A directory of fake tools, put first on PATH. */

@@ -6,7 +6,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { repoRoot } from "./paths";
+import { repoRoot } from "../harness/paths";
 
 export const signingFixturesDir = path.join(repoRoot, "test", "fixtures", "signing");
 

@@ -22,7 +22,7 @@ import {
 } from "../../lib/artifact";
 import { CrlfToLfStream } from "../../lib/artifact/eol";
 import { comparePaths, loadPolicyDir } from "../../lib/policies";
-import { samplePoliciesDir } from "../support/paths";
+import { samplePoliciesDir } from "../harness/paths";
 import { clusterPolicy, copyTree, tempDir, writeTree } from "../fixtures/tree";
 
 const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;

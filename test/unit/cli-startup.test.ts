@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { BUILD_STAMP, staleSource } from "../../cli/freshness";
-import { repoRoot, samplePoliciesDir } from "../support/paths";
+import { repoRoot, samplePoliciesDir } from "../harness/paths";
 
 const cliPath = path.join(repoRoot, "build", "cli", "artifact.js");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-startup-"));

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import {
     checkFailures, commandEnv, commandFailure, createOutputs, diffInputs, exitDescription, goQuote, inputsOf, LineLog,
     loggedStreams, plain, previousOutputs, runCommand, typeOf, UNKNOWN, updatePreviewOutputs, type CommandInputs,
-} from "../support/command-local";
+} from "../harness/command-local";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const secret = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });

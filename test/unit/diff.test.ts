@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { diffPolicySets, formatDiff, policyKey, summarise, type PolicySummary } from "../../lib/diff";
 import { loadPolicyDir } from "../../lib/policies";
-import { samplePoliciesDir } from "../support/paths";
+import { samplePoliciesDir } from "../harness/paths";
 import { copyTree, tempDir } from "../fixtures/tree";
 
 const s = (name: string, digest: string, enforcement = "Audit", rules: [string, string, string?][] = [], namespace?: string, kind = "ClusterPolicy"): PolicySummary => ({

@@ -5,7 +5,7 @@ import {
     perPolicyEnforcementPatches, PatchablePolicy, validationActionsEnforcement,
 } from "../../lib/policies/enforcement";
 import { ALLOWED_KINDS, familyOf } from "../../lib/policies/kindTable";
-import { samplePoliciesDir, repoRoot } from "../support/paths";
+import { samplePoliciesDir, repoRoot } from "../harness/paths";
 import { readPolicies } from "../support/policyFixtures";
 import * as path from "node:path";
 

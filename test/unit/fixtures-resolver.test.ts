@@ -22,7 +22,7 @@ import {
     type FixturePins,
     type GoResult,
     type ResolverIo,
-} from "../support/fixtures-resolver";
+} from "../harness/fixtures-resolver";
 import { tempDir, writeTree } from "../fixtures/tree";
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");

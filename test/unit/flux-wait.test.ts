@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FLUX_WAIT_COMMAND, fluxWaitEnvironment, FluxWaitOptions, KUSTOMIZATION_RESOURCE, OCI_REPOSITORY_RESOURCE, RECONCILE_REQUESTED_AT } from "../../lib/fluxWait";
-import { runCommand } from "../support/command-local";
+import { runCommand } from "../harness/command-local";
 import { runCommandLine, scriptFile } from "../support/scripts";
 
 const REVISION = "1.0.0@sha256:" + "a".repeat(64);

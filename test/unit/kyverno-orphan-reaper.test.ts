@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ORPHAN_REAPER_COMMAND, ORPHAN_REAPER_SCRIPT, orphanReaperEnvironment } from "../../lib/kyverno";
 import { scriptCommand } from "../../lib/scripts";
-import { runCommand } from "../support/command-local";
+import { runCommand } from "../harness/command-local";
 import { runCommandLine, scriptFile } from "../support/scripts";
 
 interface FakeCluster {

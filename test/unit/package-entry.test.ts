@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "../support/paths";
+import { repoRoot } from "../harness/paths";
 
 describe("package entry", () => {
     test("`policy-stack` resolves to the compiled entry, with its type declarations, exporting PolicyStack", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadPolicyDir, PolicyLoadAggregateError, PolicyLoadError, PROBLEM_CAUSES } from "../../lib/policies";
-import { repoRoot } from "../support/paths";
+import { repoRoot } from "../harness/paths";
 import { clusterPolicy, tempDir, writeTree } from "../fixtures/tree";
 
 const fixtures = path.join(repoRoot, "test", "fixtures");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadPolicyDir, PolicyLoadAggregateError } from "../../lib/policies";
-import { samplePoliciesDir, repoRoot } from "../support/paths";
+import { samplePoliciesDir, repoRoot } from "../harness/paths";
 import { clusterPolicy, copyTree, tempDir, writeTree } from "../fixtures/tree";
 
 const fixtures = path.join(repoRoot, "test", "fixtures");

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runProgram } from "../support/mockProgram";
-import { repoRoot } from "../support/paths";
+import { repoRoot } from "../harness/paths";
 
 describe("bad policies", () => {
     test("a Secret slipped into the policy directory stops the program, naming the file", async () => {

@@ -5,7 +5,7 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as yaml from "js-yaml";
 import { FAKE_KUBECONFIG, isSecret, ProgramRun, runProgram, secretInput, valueOf } from "../support/mockProgram";
-import { repoRoot } from "../support/paths";
+import { repoRoot } from "../harness/paths";
 import { scriptFile } from "../support/scripts";
 import * as path from "node:path";
 

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isSecret, ProgramRun, runProgram, secretInput, valueOf } from "../support/mockProgram";
-import { repoRoot } from "../support/paths";
+import { repoRoot } from "../harness/paths";
 
 const PASSWORD = "pa:ss@word-0123";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: prod\n";

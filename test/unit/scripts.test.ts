@@ -11,7 +11,7 @@ import { detachedScriptCommand, findScriptsDir, readScript, scriptCommand, whole
 import { FLUX_WAIT_COMMAND, fluxWaitEnvironment } from "../../lib/fluxWait";
 import { KIND_CLUSTER_COMMANDS, kindClusterEnvironment, REGISTRY_CONNECT_COMMAND, REGISTRY_CONTAINER_COMMANDS, registryConnectEnvironment, registryContainerEnvironment } from "../../lib/kind";
 import { ORPHAN_REAPER_COMMAND, orphanReaperEnvironment, WEBHOOK_CLEANUP_COMMAND, webhookCleanupEnvironment } from "../../lib/kyverno";
-import { repoRoot } from "../support/paths";
+import { repoRoot } from "../harness/paths";
 import { scriptFile } from "../support/scripts";
 
 const SCRIPTS = path.join(repoRoot, "lib", "sh");

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadPolicyDir, PolicyLoadAggregateError } from "../../lib/policies";
 import { validatorVersion } from "../../lib/policies/cache";
-import { samplePoliciesDir } from "../support/paths";
+import { samplePoliciesDir } from "../harness/paths";
 import { copyTree, tempDir as makeTempDir } from "../fixtures/tree";
 
 const cleanups: (() => void)[] = [];

@@ -1,6 +1,7 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+
+import { runOk } from "./processes";
 
 /** Files of a throw-away CA and a server certificate for 127.0.0.1 / localhost / ::1. */
 export interface TestCerts {
@@ -12,17 +13,17 @@ export interface TestCerts {
     certDir: string;
 }
 
-function openssl(args: string[], cwd: string): void {
-    execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+async function openssl(args: string[], cwd: string): Promise<void> {
+    await runOk("openssl", args, { cwd });
 }
 
 /**
  * Makes a CA and a server certificate signed by it with openssl, in `dir`. The server certificate
  * carries SANs for every loopback name, since Go and Node check SANs, never the CN.
  */
-export function makeTestCerts(dir: string): TestCerts {
+export async function makeTestCerts(dir: string): Promise<TestCerts> {
     fs.mkdirSync(dir, { recursive: true });
-    openssl(
+    await openssl(
         [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
             "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=policy-stack test CA",
@@ -31,7 +32,7 @@ export function makeTestCerts(dir: string): TestCerts {
         ],
         dir,
     );
-    openssl(["req", "-newkey", "rsa:2048", "-nodes", "-sha256", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"], dir);
+    await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-sha256", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"], dir);
     fs.writeFileSync(
         path.join(dir, "server.ext"),
         [
@@ -42,7 +43,7 @@ export function makeTestCerts(dir: string): TestCerts {
             "",
         ].join("\n"),
     );
-    openssl(
+    await openssl(
         ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-sha256", "-days", "2", "-out", "server.crt", "-extfile", "server.ext"],
         dir,
     );
@@ -59,9 +60,9 @@ export function makeTestCerts(dir: string): TestCerts {
 }
 
 /** A self-signed RSA certificate + key for signing registry tokens (rootcertbundle + x5c). */
-export function makeSigningCert(dir: string): { cert: string; key: string } {
+export async function makeSigningCert(dir: string): Promise<{ cert: string; key: string }> {
     fs.mkdirSync(dir, { recursive: true });
-    openssl(
+    await openssl(
         ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2", "-keyout", "token.key", "-out", "token.crt", "-subj", "/CN=policy-stack test token issuer"],
         dir,
     );

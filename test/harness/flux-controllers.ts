@@ -22,12 +22,17 @@
  *
  * Flux objects carry finalizers that only these controllers remove: delete the Flux objects
  * (and wait for them to go) before `stop()`.
+ *
+ * `startFluxWhenReady` starts them for an end-to-end `pulumi up` (the scenario and the no-op preview
+ * benchmark) as soon as the program's cluster and Flux's CRDs exist.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { ensureTools } from "./flux-tools";
+import { kubeconfigOnceCreated } from "./kube";
 import { distinctFreePorts, httpStatus, launch, prefixed, stopProc } from "./processes";
+import { ensureTools } from "./tools";
+import type { E2eWorkspace } from "./workspace";
 
 export interface StartFluxControllersOptions {
     /** kubeconfig of the API server (a file path). Passed as KUBECONFIG. */
@@ -36,7 +41,7 @@ export interface StartFluxControllersOptions {
     workDir: string;
     /** PEM CA that source-controller must trust for the registry (added to its system pool via SSL_CERT_FILE). */
     caFile?: string;
-    /** Directory with source-controller and kustomize-controller; default: see flux-tools.ts. */
+    /** Directory with source-controller and kustomize-controller; default: see `findTool` in tools.ts. */
     binDir?: string;
     /** `--log-level`. Defaults to `info`. */
     logLevel?: "debug" | "info" | "error";
@@ -158,4 +163,47 @@ export async function startFluxControllers(o: StartFluxControllersOptions): Prom
         break;
     }
     throw new Error(`Flux controllers did not become ready (kubeconfig ${kubeconfig}):\n${lastError.slice(-6000)}`);
+}
+
+const FLUX_CRDS = ["ocirepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io"];
+
+export interface StartFluxWhenReadyOptions {
+    ws: E2eWorkspace;
+    /** kind cluster name the program creates. */
+    cluster: string;
+    /** Stop waiting when this turns true (the `pulumi up` ended). */
+    done: () => boolean;
+}
+
+/**
+ * Starts the controllers for an end-to-end `pulumi up` as soon as the program's kind (kwok) cluster
+ * exists and Flux's CRDs are established — the OCIRepository and Kustomization wait for them.
+ * source-controller gets no extra trust: it reaches the test registry's TLS only through the CA
+ * Secret the program creates (the OCIRepository's certSecretRef), so a wrong Secret fails the run.
+ * Polls every 2 s; resolves with the running controllers, or undefined when `done()` came first.
+ */
+export async function startFluxWhenReady(o: StartFluxWhenReadyOptions): Promise<FluxControllers | undefined> {
+    const { ws } = o;
+    let kubeconfig: string | undefined;
+    while (!o.done()) {
+        try {
+            kubeconfig ??= await kubeconfigOnceCreated(ws, o.cluster);
+            if (kubeconfig) {
+                const r = await ws.kubectl(kubeconfig).run(["get", "crd", ...FLUX_CRDS, "-o", "json"], { quiet: true, timeoutMs: 30_000 });
+                const items = r.code === 0 ? (JSON.parse(r.stdout).items as { status?: { conditions?: { type: string; status: string }[] } }[]) : [];
+                const established = items.filter((c) => c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True"));
+                if (items.length === FLUX_CRDS.length && established.length === items.length) {
+                    return await startFluxControllers({
+                        kubeconfig,
+                        workDir: path.join(ws.root, "flux"),
+                        binDir: path.dirname(ws.tools.tools["source-controller"]),
+                    });
+                }
+            }
+        } catch (e) {
+            fs.appendFileSync(path.join(ws.logDir, "flux-watcher.log"), `${new Date().toISOString()} ${(e as Error).message}\n`);
+        }
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+    return undefined;
 }

@@ -4,31 +4,26 @@
  * directory behind the kind shim, and the logs of everything that ran. Every command goes through
  * `run`, which records its output so a failing test can print the whole story.
  */
-import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { Kubectl } from "./kube";
 import { repoRoot } from "./paths";
-import type { ToolChain } from "./e2e-tools";
+import { checkOk, run, tail, type RunResult } from "./processes";
+import type { ToolChain } from "./tools";
 
-/** What `run` returns; it never throws on a non-zero exit. */
-export interface RunResult {
-    code: number;
-    stdout: string;
-    stderr: string;
-    ms: number;
-    /** The log file holding the command line and both streams. */
-    log: string;
-    /** The harness killed it at its timeout (it did not exit on its own). */
-    timedOut: boolean;
-}
+/** A workspace command's result: `log` names its log file. */
+export type LoggedRunResult = RunResult & { log: string };
 
-export interface RunOptions {
+export interface WorkspaceRunOptions {
+    /** Defaults to the project directory. */
     cwd?: string;
+    /** Added to the workspace environment. */
     env?: NodeJS.ProcessEnv;
     input?: string;
+    /** Defaults to 15 minutes. */
     timeoutMs?: number;
     /** Short label for the log file name. */
     label?: string;
@@ -103,72 +98,37 @@ export class E2eWorkspace {
     }
 
     /** Runs a command with the workspace environment, logging it; resolves with its result. */
-    run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+    async run(cmd: string, args: string[], opts: WorkspaceRunOptions = {}): Promise<LoggedRunResult> {
         const n = String(opts.quiet ? this.seq : ++this.seq).padStart(3, "0");
         const label = `${n}-${(opts.label ?? [path.basename(cmd), ...args.slice(0, 2)].join("-")).replace(/[^A-Za-z0-9_.-]+/g, "_")}`;
         const log = path.join(this.logDir, `${label}.log`);
-        const started = Date.now();
-        return new Promise((resolve) => {
-            const child = spawn(cmd, args, {
-                cwd: opts.cwd ?? this.projectDir,
-                env: { ...this.env, ...opts.env },
-                stdio: ["pipe", "pipe", "pipe"],
-                detached: true,
-            });
-            let stdout = "";
-            let stderr = "";
-            const out = opts.quiet ? new NullWriter() : fs.createWriteStream(log);
-            out.write(`$ ${[cmd, ...args].join(" ")}\n  (cwd ${opts.cwd ?? this.projectDir})\n`);
-            child.stdout.on("data", (c: Buffer) => {
-                stdout += c.toString();
-                out.write(c);
-            });
-            child.stderr.on("data", (c: Buffer) => {
-                stderr += c.toString();
-                out.write(c);
-            });
-            let timedOut = false;
-            const timer = setTimeout(() => {
-                timedOut = true;
-                // The whole process group: pulumi's plugins and the program go with it.
-                try {
-                    process.kill(-child.pid!, "SIGTERM");
-                } catch {
-                    /* gone */
-                }
-                setTimeout(() => {
-                    try {
-                        process.kill(-child.pid!, "SIGKILL");
-                    } catch {
-                        /* gone */
-                    }
-                }, 10_000).unref();
-            }, opts.timeoutMs ?? 15 * 60_000);
-            child.on("error", (e) => {
-                stderr += `\nspawn error: ${e.message}`;
-            });
-            child.on("close", (code, signal) => {
-                clearTimeout(timer);
-                const ms = Date.now() - started;
-                const exit = code ?? (signal ? 128 : 1);
-                out.end(`\n[exit ${exit}${signal ? ` signal ${signal}` : ""}${timedOut ? " TIMEOUT" : ""} after ${ms} ms]\n`);
-                if (!opts.quiet) this.history.push({ label, log, code: exit, ms });
-                resolve({ code: exit, stdout, stderr: timedOut ? `${stderr}\n[timed out after ${ms} ms]` : stderr, ms, log, timedOut });
-            });
-            child.stdin.end(opts.input ?? "");
+        const r = await run(cmd, args, {
+            cwd: opts.cwd ?? this.projectDir,
+            env: { ...this.env, ...opts.env },
+            input: opts.input ?? "",
+            timeoutMs: opts.timeoutMs ?? 15 * 60_000,
+            // The whole process group at the timeout: pulumi's plugins and the program go with it.
+            processGroup: true,
+            log: opts.quiet ? undefined : log,
         });
+        const ms = Math.round(r.ms);
+        if (!opts.quiet) this.history.push({ label, log, code: r.code, ms });
+        return { ...r, ms, log };
     }
 
     /** `pulumi <args>` in the project directory (or `cwd`). */
-    pulumi(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+    pulumi(args: string[], opts: WorkspaceRunOptions = {}): Promise<LoggedRunResult> {
         return this.run(this.tools.tools.pulumi, [...args, "--non-interactive"], { label: `pulumi-${args.slice(0, 2).join("-")}`, ...opts });
     }
 
     /** Like `pulumi`, but throws with the output tail when the exit code is not 0. */
-    async pulumiOk(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-        const r = await this.pulumi(args, opts);
-        if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.code}, log ${r.log}):\n${tail(r.stdout + "\n" + r.stderr, 6000)}`);
-        return r;
+    async pulumiOk(args: string[], opts: WorkspaceRunOptions = {}): Promise<LoggedRunResult> {
+        return checkOk(await this.pulumi(args, opts), `pulumi ${args.join(" ")}`);
+    }
+
+    /** kubectl of the tool chain against `kubeconfig`, its commands logged here. */
+    kubectl(kubeconfig: string): Kubectl {
+        return new Kubectl(this.tools.tools.kubectl, kubeconfig, (cmd, args, o) => this.run(cmd, args, o));
     }
 
     /** The kind shim's invocation log, parsed. */
@@ -199,16 +159,4 @@ export class E2eWorkspace {
         }
         fs.rmSync(this.root, { recursive: true, force: true });
     }
-}
-
-/** A write stream stand-in that drops everything. */
-class NullWriter {
-    write(_chunk: unknown): boolean {
-        return true;
-    }
-    end(_chunk?: unknown): void {}
-}
-
-export function tail(s: string, n: number): string {
-    return s.length <= n ? s : `…${s.slice(-n)}`;
 }

@@ -20,7 +20,6 @@
  * Pure logic (dependency planning, Helm condition defaults, go.mod reading, messages) is exported
  * separately from the I/O, which goes through a `ResolverIo` that tests replace.
  */
-import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -28,8 +27,9 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 
 import { copyTree } from "../fixtures/tree";
-import { toolVersions } from "./e2e-tools";
 import { repoRoot } from "./paths";
+import { run } from "./processes";
+import { readToolsEnv } from "./tools";
 
 export const FLUX_INSTALL_ENV = "POLICY_STACK_FLUX_INSTALL";
 export const KYVERNO_CHART_ENV = "POLICY_STACK_KYVERNO_CHART";
@@ -254,16 +254,12 @@ async function defaultFetch(url: string, timeoutMs: number): Promise<Buffer> {
     return Buffer.from(await res.arrayBuffer());
 }
 
-function defaultGo(args: string[], timeoutMs: number): Promise<GoResult> {
-    return new Promise((resolve) => {
-        // Outside any module: `go mod download module@version` needs no go.mod.
-        execFile("go", args, { cwd: os.tmpdir(), timeout: timeoutMs, maxBuffer: 16 << 20, encoding: "utf8" }, (err, stdout, stderr) => {
-            const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
-            if (e && typeof e.code === "string") resolve({ code: null, stdout, stderr, error: e.code === "ENOENT" ? "go is not on PATH" : e.message });
-            else if (e?.killed) resolve({ code: null, stdout, stderr, error: `timed out after ${timeoutMs / 1000}s` });
-            else resolve({ code: e ? (typeof e.code === "number" ? e.code : 1) : 0, stdout, stderr });
-        });
-    });
+async function defaultGo(args: string[], timeoutMs: number): Promise<GoResult> {
+    // Outside any module: `go mod download module@version` needs no go.mod.
+    const r = await run("go", args, { cwd: os.tmpdir(), timeoutMs });
+    if (r.spawnError) return { code: null, stdout: r.stdout, stderr: r.stderr, error: r.spawnError.code === "ENOENT" ? "go is not on PATH" : r.spawnError.message };
+    if (r.timedOut) return { code: null, stdout: r.stdout, stderr: r.stderr, error: `timed out after ${timeoutMs / 1000}s` };
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The real machine: process.env, this checkout, the user's cache, the network, `go` on PATH. */
@@ -272,7 +268,7 @@ export function defaultIo(): ResolverIo {
         env: process.env,
         repoRoot,
         cacheDir: fixturesCacheDir(),
-        pins: pinsFrom(toolVersions()),
+        pins: pinsFrom(readToolsEnv()),
         fetch: defaultFetch,
         go: defaultGo,
         debug: (line) => process.stderr.write(`fixtures: ${line}\n`),
@@ -515,7 +511,7 @@ async function assembleOfflineChart(io: ResolverIo, kyverno: { dir: string; goMo
     chart.dependencies = (chart.dependencies ?? []).filter((d) => !dropped.has(d));
     const header = [
         "# Copied from charts/kyverno of the kyverno Go module by the policy-stack e2e fixture resolver",
-        "# (test/support/fixtures-resolver.ts) and made installable offline:",
+        "# (test/harness/fixtures-resolver.ts) and made installable offline:",
         ...notes.map((n) => `#   ${n}`),
         "",
     ].join("\n");

@@ -14,6 +14,6 @@ export const repoRoot = (() => {
 /**
  * The repository's own 12 sample ClusterPolicies: the tree the unit and integration tests build,
  * push, diff and patch. Nothing outside the repository is read (the end-to-end run's Flux and
- * Kyverno come from test/support/fixtures-resolver.ts).
+ * Kyverno come from test/harness/fixtures-resolver.ts).
  */
 export const samplePoliciesDir = path.join(repoRoot, "test", "fixtures", "policies-sample");
