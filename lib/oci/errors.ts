@@ -22,15 +22,17 @@ export type OciErrorCode =
  * Why a failure happened, when the cause is a setting the caller controls; the front end names
  * its own setting for it.
  */
-export type OciErrorReason =
-    | "credentials-rejected" // credentials were sent (to the registry or its token service) and refused
-    | "credentials-required" // none were sent and the registry wants some
-    | "tls-failed" // TLS verification or handshake failed: an extra CA is needed, or the registry is plain HTTP
-    | "server-not-tls" // the server answered a TLS handshake in plain HTTP
-    | "server-requires-tls" // plain HTTP was sent to a server that only speaks TLS
-    | "plaintext-token-service" // the token service is plain HTTP, so credentials would travel in clear
-    | "tag-exists" // the tag already points at other content
-    | "credentials-in-url"; // the URL carries user:password@
+export const OCI_ERROR_REASONS = [
+    "credentials-rejected", // credentials were sent (to the registry or its token service) and refused
+    "credentials-required", // none were sent and the registry wants some
+    "tls-failed", // TLS verification or handshake failed: an extra CA is needed, or the registry is plain HTTP
+    "server-not-tls", // the server answered a TLS handshake in plain HTTP
+    "server-requires-tls", // plain HTTP was sent to a server that only speaks TLS
+    "plaintext-token-service", // the token service is plain HTTP, so credentials would travel in clear
+    "tag-exists", // the tag already points at other content
+    "credentials-in-url", // the URL carries user:password@
+] as const;
+export type OciErrorReason = (typeof OCI_ERROR_REASONS)[number];
 
 /** The facts an OciError carries besides its message. */
 export interface OciErrorDetails {

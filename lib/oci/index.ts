@@ -6,7 +6,7 @@
  */
 export { parseOciUrl, suggestOciUrl, isValidTag, isValidDigest, isValidReference, isLoopback, redactUrlCredentials, type OciReference } from "./reference";
 export { sha256Digest, sha256Hasher, type DigestHasher } from "./digest";
-export { OciError, withHint, type HintFor, type OciErrorCode, type OciErrorReason, type OciErrorDetails } from "./errors";
+export { OciError, OCI_ERROR_REASONS, withHint, type HintFor, type OciErrorCode, type OciErrorReason, type OciErrorDetails } from "./errors";
 export { Redactor } from "./transport/redact";
 export { parseCreds, loadDockerCredentials, dockerConfigDir, type Credential, type Credentials } from "./credentials";
 export { newStats, type OciStats, type RequestEvent } from "./stats";
