@@ -46,6 +46,14 @@ const CONNECTION_FLAGS: Record<string, FlagSpec> = {
     verbose: { type: "boolean", help: "log every registry request (method, URL, status) to stderr" },
 };
 
+/** The artifact's annotations; each defaults to what git says about the directory. */
+const ANNOTATION_FLAGS: Record<string, FlagSpec> = {
+    source: { type: "string", metavar: "S", help: "org.opencontainers.image.source annotation" },
+    revision: { type: "string", metavar: "R", help: "org.opencontainers.image.revision annotation" },
+    created: { type: "string", metavar: "RFC3339", help: "org.opencontainers.image.created annotation" },
+};
+
+const URL_FLAG: FlagSpec = { type: "string", metavar: "oci://HOST/REPO", help: "repository URL (required)" };
 const OUTPUT_FLAG: FlagSpec = { type: "string", metavar: "json", help: "print machine-readable JSON instead of human lines" };
 
 const COMMANDS: Record<string, CommandSpec> = {
@@ -55,9 +63,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         flags: {
             path: { type: "string", metavar: "DIR", help: "policy directory (required)" },
             out: { type: "string", metavar: "FILE", help: "keep the layer tarball (tar+gzip) at FILE" },
-            source: { type: "string", metavar: "S", help: "org.opencontainers.image.source annotation" },
-            revision: { type: "string", metavar: "R", help: "org.opencontainers.image.revision annotation" },
-            created: { type: "string", metavar: "RFC3339", help: "org.opencontainers.image.created annotation" },
+            ...ANNOTATION_FLAGS,
             output: OUTPUT_FLAG,
         },
         required: ["path"],
@@ -68,11 +74,9 @@ const COMMANDS: Record<string, CommandSpec> = {
         usage: "artifact push --path DIR --url oci://HOST[:PORT]/REPO --tag TAG [--creds USER:PASS] [--insecure] [--ca-file F] [--force] [--output json]",
         flags: {
             path: { type: "string", metavar: "DIR", help: "policy directory (required)" },
-            url: { type: "string", metavar: "oci://HOST/REPO", help: "repository URL (required)" },
+            url: URL_FLAG,
             tag: { type: "string", metavar: "TAG", help: "tag to push (required)" },
-            source: { type: "string", metavar: "S", help: "org.opencontainers.image.source annotation" },
-            revision: { type: "string", metavar: "R", help: "org.opencontainers.image.revision annotation" },
-            created: { type: "string", metavar: "RFC3339", help: "org.opencontainers.image.created annotation" },
+            ...ANNOTATION_FLAGS,
             force: { type: "boolean", help: "move the tag even if it points at different content" },
             output: OUTPUT_FLAG,
             ...CONNECTION_FLAGS,
@@ -85,7 +89,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         usage: "artifact diff --path DIR --url oci://HOST[:PORT]/REPO --tag TAG [--creds USER:PASS] [--insecure] [--ca-file F]",
         flags: {
             path: { type: "string", metavar: "DIR", help: "local policy directory (required)" },
-            url: { type: "string", metavar: "oci://HOST/REPO", help: "repository URL (required)" },
+            url: URL_FLAG,
             tag: { type: "string", metavar: "TAG", help: "tag to compare with (required)" },
             ...CONNECTION_FLAGS,
         },
@@ -96,7 +100,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         summary: "Download an artifact, verify it and extract its content into a directory",
         usage: "artifact pull --url oci://HOST[:PORT]/REPO --tag TAG --output-dir DIR [--creds USER:PASS] [--insecure] [--ca-file F] [--output json]",
         flags: {
-            url: { type: "string", metavar: "oci://HOST/REPO", help: "repository URL (required)" },
+            url: URL_FLAG,
             tag: { type: "string", metavar: "TAG", help: "tag to pull (required unless the URL has @digest)" },
             "output-dir": { type: "string", metavar: "DIR", help: "directory to extract into (required)" },
             output: OUTPUT_FLAG,

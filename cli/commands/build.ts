@@ -3,10 +3,11 @@ import * as path from "node:path";
 
 import { buildArtifact, buildInTempDir, type TemporaryBuild } from "../../lib/artifact/build";
 import { loadPolicyDir } from "../../lib/policies/loader";
+import type { PolicySet } from "../../lib/policies/types";
 import { requireDir, str, type Flags, type Io } from "../common";
 
 /** Builds into `--out` when given (kept), else into a temp directory that `dispose` removes. */
-async function build(f: Flags, set: Awaited<ReturnType<typeof loadPolicyDir>>, out: string | undefined): Promise<TemporaryBuild> {
+async function build(f: Flags, set: PolicySet, out: string | undefined): Promise<TemporaryBuild> {
     const opts = { source: str(f, "source"), revision: str(f, "revision"), created: str(f, "created") };
     if (out === undefined) return buildInTempDir(set, opts);
     return { built: await buildArtifact(set, { ...opts, outFile: out }), dispose: async () => {} };

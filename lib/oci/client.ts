@@ -72,7 +72,7 @@ export class RegistryClient {
     }
 
     private refused(res: HttpResponse, action: string): OciError {
-        return responseError(this.transport, this.ref, res, action);
+        return responseError(this.transport, res, action);
     }
 
     /**
@@ -159,8 +159,6 @@ export class RegistryClient {
         await uploadBlob(
             {
                 transport: this.transport,
-                host: this.ref.host,
-                repository: this.ref.repository,
                 uploadsUrl: () => this.url("blobs/uploads/"),
                 scope: this.scope(true),
                 mode: this.opts.uploadMode,

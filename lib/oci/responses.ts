@@ -9,8 +9,8 @@ import type { Transport } from "./transport/transport";
  * Turns a non-success answer into a clear, redacted OciError.
  * @param action what was attempted, e.g. `push manifest 1.0.0`
  */
-export function responseError(t: Transport, where: { host: string; repository: string }, res: HttpResponse, action: string): OciError {
-    const { host, repository: repo } = where;
+export function responseError(t: Transport, res: HttpResponse, action: string): OciError {
+    const { host, repository: repo } = t.target;
     let detail = "";
     try {
         const parsed = JSON.parse(res.body.toString("utf8")) as { errors?: { code?: string; message?: string }[] };

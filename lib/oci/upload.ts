@@ -21,8 +21,6 @@ export interface UploadBlob {
 /** Where and how to upload. */
 export interface UploadTarget {
     transport: Transport;
-    host: string;
-    repository: string;
     /** `/v2/<repository>/blobs/uploads/` on the registry. */
     uploadsUrl: () => URL;
     /** Token scope of the push. */
@@ -50,7 +48,7 @@ export async function uploadBlob(t: UploadTarget, blob: UploadBlob): Promise<voi
         const p = blob.path!;
         return { size: end - start, open: () => fs.createReadStream(p, { start, end: Math.max(start, end - 1) }) };
     };
-    const fail = (res: HttpResponse, action: string) => responseError(tr, t, res, action);
+    const fail = (res: HttpResponse, action: string) => responseError(tr, res, action);
     const send = (method: string, url: URL, body?: RequestBody, headers?: Record<string, string>) =>
         tr.send({ method, url, body, headers, scope: t.scope, retry: false });
 
@@ -58,7 +56,7 @@ export async function uploadBlob(t: UploadTarget, blob: UploadBlob): Promise<voi
         const res = await send("POST", t.uploadsUrl());
         if (res.status !== 202) throw fail(res, "start a blob upload");
         const loc = res.headers.location;
-        if (!loc) throw tr.fail("registry", `registry ${t.host} started an upload without a Location header`);
+        if (!loc) throw tr.fail("registry", `registry ${tr.target.host} started an upload without a Location header`);
         const min = Number(res.headers["oci-chunk-min-length"] ?? 0);
         return { location: new URL(loc, res.url), minChunk: Number.isFinite(min) ? min : 0 };
     };

@@ -40,7 +40,7 @@ export interface TransportOptions {
 export interface TransportTarget {
     /** `host[:port]`, lower case. */
     host: string;
-    repository?: string;
+    repository: string;
     /** localhost, 127.0.0.0/8 or ::1: plain HTTP may be used when TLS is not offered. */
     loopback: boolean;
 }
@@ -75,7 +75,8 @@ export class Transport {
     private readonly auth: Authenticator;
 
     constructor(
-        private readonly target: TransportTarget,
+        /** The registry and repository every request and error is about. */
+        readonly target: TransportTarget,
         private readonly o: TransportOptions = {},
     ) {
         this.stats = o.stats ?? newStats();
