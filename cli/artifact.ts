@@ -15,6 +15,7 @@
  * start the ES module loader for nothing.)
  */
 import * as path from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 
 import { redactor, UsageError, type Flags, type Io, type Run } from "./common";
 import { staleSource } from "./freshness";
@@ -45,6 +46,14 @@ const CONNECTION_FLAGS: Record<string, FlagSpec> = {
     verbose: { type: "boolean", help: "log every registry request (method, URL, status) to stderr" },
 };
 
+/** The artifact's annotations; each defaults to what git says about the directory. */
+const ANNOTATION_FLAGS: Record<string, FlagSpec> = {
+    source: { type: "string", metavar: "S", help: "org.opencontainers.image.source annotation" },
+    revision: { type: "string", metavar: "R", help: "org.opencontainers.image.revision annotation" },
+    created: { type: "string", metavar: "RFC3339", help: "org.opencontainers.image.created annotation" },
+};
+
+const URL_FLAG: FlagSpec = { type: "string", metavar: "oci://HOST/REPO", help: "repository URL (required)" };
 const OUTPUT_FLAG: FlagSpec = { type: "string", metavar: "json", help: "print machine-readable JSON instead of human lines" };
 
 const COMMANDS: Record<string, CommandSpec> = {
@@ -54,9 +63,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         flags: {
             path: { type: "string", metavar: "DIR", help: "policy directory (required)" },
             out: { type: "string", metavar: "FILE", help: "keep the layer tarball (tar+gzip) at FILE" },
-            source: { type: "string", metavar: "S", help: "org.opencontainers.image.source annotation" },
-            revision: { type: "string", metavar: "R", help: "org.opencontainers.image.revision annotation" },
-            created: { type: "string", metavar: "RFC3339", help: "org.opencontainers.image.created annotation" },
+            ...ANNOTATION_FLAGS,
             output: OUTPUT_FLAG,
         },
         required: ["path"],
@@ -67,11 +74,9 @@ const COMMANDS: Record<string, CommandSpec> = {
         usage: "artifact push --path DIR --url oci://HOST[:PORT]/REPO --tag TAG [--creds USER:PASS] [--insecure] [--ca-file F] [--force] [--output json]",
         flags: {
             path: { type: "string", metavar: "DIR", help: "policy directory (required)" },
-            url: { type: "string", metavar: "oci://HOST/REPO", help: "repository URL (required)" },
+            url: URL_FLAG,
             tag: { type: "string", metavar: "TAG", help: "tag to push (required)" },
-            source: { type: "string", metavar: "S", help: "org.opencontainers.image.source annotation" },
-            revision: { type: "string", metavar: "R", help: "org.opencontainers.image.revision annotation" },
-            created: { type: "string", metavar: "RFC3339", help: "org.opencontainers.image.created annotation" },
+            ...ANNOTATION_FLAGS,
             force: { type: "boolean", help: "move the tag even if it points at different content" },
             output: OUTPUT_FLAG,
             ...CONNECTION_FLAGS,
@@ -84,7 +89,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         usage: "artifact diff --path DIR --url oci://HOST[:PORT]/REPO --tag TAG [--creds USER:PASS] [--insecure] [--ca-file F]",
         flags: {
             path: { type: "string", metavar: "DIR", help: "local policy directory (required)" },
-            url: { type: "string", metavar: "oci://HOST/REPO", help: "repository URL (required)" },
+            url: URL_FLAG,
             tag: { type: "string", metavar: "TAG", help: "tag to compare with (required)" },
             ...CONNECTION_FLAGS,
         },
@@ -95,7 +100,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         summary: "Download an artifact, verify it and extract its content into a directory",
         usage: "artifact pull --url oci://HOST[:PORT]/REPO --tag TAG --output-dir DIR [--creds USER:PASS] [--insecure] [--ca-file F] [--output json]",
         flags: {
-            url: { type: "string", metavar: "oci://HOST/REPO", help: "repository URL (required)" },
+            url: URL_FLAG,
             tag: { type: "string", metavar: "TAG", help: "tag to pull (required unless the URL has @digest)" },
             "output-dir": { type: "string", metavar: "DIR", help: "directory to extract into (required)" },
             output: OUTPUT_FLAG,
@@ -124,42 +129,49 @@ function commandHelp(name: string, c: CommandSpec): string {
     return lines.join("\n") + "\n";
 }
 
-/** Parses `--flag value`, `--flag=value` and boolean `--flag`; anything else is a usage error. */
-export function parseFlags(args: string[], c: CommandSpec): Flags | "help" {
-    const byName = new Map<string, [string, FlagSpec]>();
+/** parseArgs' option table for a command: its flags, their aliases, and `-h`/`--help`. */
+function optionsOf(c: CommandSpec): ParseArgsConfig["options"] {
+    const options: NonNullable<ParseArgsConfig["options"]> = { help: { type: "boolean", short: "h" } };
     for (const [name, spec] of Object.entries(c.flags)) {
-        byName.set(name, [name, spec]);
-        for (const a of spec.aliases ?? []) byName.set(a, [name, spec]);
+        for (const n of [name, ...(spec.aliases ?? [])]) options[n] = { type: spec.type };
     }
+    return options;
+}
+
+/**
+ * Parses `--flag value`, `--flag=value` and boolean `--flag` (or `--flag=true|false`) with
+ * `util.parseArgs`, then checks what it leaves to us: unknown or repeated flags, missing or empty
+ * values, stray arguments, required flags. Messages name the flag, never its value (for --creds it
+ * is a secret).
+ */
+export function parseFlags(args: string[], c: CommandSpec): Flags | "help" {
+    // Not strict: parseArgs' own errors would quote the arguments; the tokens let us word them.
+    const { tokens } = parseArgs({ args, options: optionsOf(c), strict: false, allowPositionals: true, tokens: true });
+    const canonical = new Map<string, [string, FlagSpec]>();
+    for (const [name, spec] of Object.entries(c.flags)) {
+        for (const n of [name, ...(spec.aliases ?? [])]) canonical.set(n, [name, spec]);
+    }
+    if (tokens.some((t) => t.kind === "option" && t.name === "help")) return "help";
     const flags: Flags = {};
-    for (let i = 0; i < args.length; i++) {
-        const arg = args[i]!;
-        if (arg === "--help" || arg === "-h") return "help";
-        if (!arg.startsWith("--")) throw new UsageError(`unexpected argument "${arg}"`);
-        const eq = arg.indexOf("=");
-        const key = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-        const found = byName.get(key);
-        // Never echo the value: for --creds it is a secret.
-        if (!found) throw new UsageError(`unknown flag --${key}`);
+    for (const t of tokens) {
+        if (t.kind === "positional") throw new UsageError(`unexpected argument "${t.value}"`);
+        if (t.kind === "option-terminator") throw new UsageError(`unexpected argument "--"`);
+        const key = t.name;
+        const found = canonical.get(key);
+        if (!found) throw new UsageError(`unknown flag ${t.rawName}`);
         const [name, spec] = found;
         if (flags[name] !== undefined) throw new UsageError(`flag --${key} given twice`);
         if (spec.type === "boolean") {
-            if (eq >= 0) {
-                const v = arg.slice(eq + 1);
-                if (v !== "true" && v !== "false") throw new UsageError(`flag --${key} takes true or false`);
-                flags[name] = v === "true";
+            if (t.inlineValue) {
+                if (t.value !== "true" && t.value !== "false") throw new UsageError(`flag --${key} takes true or false`);
+                flags[name] = t.value === "true";
             } else flags[name] = true;
             continue;
         }
-        let value: string | undefined;
-        if (eq >= 0) value = arg.slice(eq + 1);
-        else {
-            value = args[i + 1];
-            if (value === undefined || (value.startsWith("--") && value.length > 2)) throw new UsageError(`flag --${key} needs a value`);
-            i++;
-        }
-        if (value === "") throw new UsageError(`flag --${key} needs a non-empty value`);
-        flags[name] = value;
+        // parseArgs takes the next argument as the value even when it is the next flag.
+        if (t.value === undefined || (!t.inlineValue && t.value.startsWith("--") && t.value.length > 2)) throw new UsageError(`flag --${key} needs a value`);
+        if (t.value === "") throw new UsageError(`flag --${key} needs a non-empty value`);
+        flags[name] = t.value;
     }
     for (const r of c.required) {
         if (flags[r] === undefined) throw new UsageError(`missing required flag --${r}`);
@@ -191,7 +203,13 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return await run(flags, io);
     } catch (e) {
         const err = e as Error;
-        const msg = redactor.redact((err && err.message) || String(e)).replace(/\s*\n\s*/g, " ");
+        let msg = redactor.redact((err && err.message) || String(e)).replace(/\s*\n\s*/g, " ");
+        if (err?.name === "OciError") {
+            // The registry client says what failed; the CLI says which flag to change.
+            const hints = require("./hints") as typeof import("./hints");
+            const hint = hints.cliHint(e as Parameters<typeof hints.cliHint>[0]);
+            if (hint) msg = `${msg}; ${hint}`;
+        }
         if (err?.name === "PolicyLoadAggregateError" && typeof flags === "object") {
             const problems = require("./problems") as typeof import("./problems");
             if (e instanceof problems.PolicyLoadAggregateError) return problems.reportPolicyProblems(e, flags, io);

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { Redactor } from "../lib/oci/redact";
+import { Redactor } from "../lib/oci/transport/redact";
 
 /** A usage mistake: exit code 2. */
 export class UsageError extends Error {}

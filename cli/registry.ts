@@ -2,18 +2,27 @@
 import * as fs from "node:fs";
 
 import type { ClientOptions } from "../lib/oci/client";
-import { loadDockerCredentials, parseCreds, type Credentials } from "../lib/oci/credentials";
+import { loadDockerCredentials, parseCreds, type Credential } from "../lib/oci/credentials";
+import { OciError } from "../lib/oci/errors";
 import { parseOciUrl } from "../lib/oci/reference";
 import { newStats, type OciStats } from "../lib/oci/stats";
 import { redactor, str, UsageError, type Flags, type Io } from "./common";
 
+/** `--creds USER:PASSWORD`; the error never echoes the value, which is a secret. */
+function credsFlag(value: string): Credential {
+    try {
+        return parseCreds(value);
+    } catch (e) {
+        if (e instanceof OciError) throw new OciError("credentials", "invalid --creds: expected USER:PASSWORD (value not shown)");
+        throw e;
+    }
+}
+
 /** Client options from the connection flags: creds from --creds, else the docker config. */
 export function connection(f: Flags, url: string, io: Io): ClientOptions & { stats: OciStats } {
     const ref = parseOciUrl(url);
-    let credentials: Credentials | undefined;
     const creds = str(f, "creds");
-    if (creds !== undefined) credentials = parseCreds(creds);
-    else credentials = loadDockerCredentials(ref.host);
+    const credentials = creds !== undefined ? credsFlag(creds) : loadDockerCredentials(ref.host);
     redactor.addCredentials(credentials);
     const caFile = str(f, "ca-file");
     if (caFile !== undefined && !fs.existsSync(caFile)) throw new UsageError(`--ca-file ${caFile}: no such file`);

@@ -4,9 +4,9 @@ import {
     durationSeconds, registryHost, type ArtifactConfig, type ClusterConfig, type Enforcement, type FluxConfig, type KyvernoConfig, type RegistryConfig,
 } from "../lib/config";
 import { enforcementPatches } from "../lib/policies/enforcement";
-import { clusterSettings, effectiveEnforcement, registryCaFile, registryCredentials, tagConflictWarning, type PolicyEnforcement } from "../lib/policyStack";
+import { clusterSettings, effectiveEnforcement, registryCaFile, registryCredentials, type PolicyEnforcement } from "../lib/policyStack";
 import type { PreparedArtifact } from "../lib/publish";
-import { compareWithPublished, type Comparison } from "../lib/published";
+import { compareWithPublished, previewReport, tagConflictWarning, type Comparison } from "../lib/preview";
 import { Cluster } from "./cluster";
 import { Flux } from "./flux";
 import { Kyverno } from "./kyverno";
@@ -212,19 +212,18 @@ export class PolicyStack extends pulumi.ComponentResource {
     /** The preview's report on the artifact: the tag-conflict warning, and the per-policy comparison (or why there is none). */
     private async logPreview(comparison: Promise<Comparison | Error>, args: PolicyStackArgs): Promise<void> {
         const published = await comparison;
+        const project = pulumi.getProject();
         const tagConflict = tagConflictWarning({
+            url: args.registry.pushUrl,
             tag: args.artifact.tag,
-            pushUrl: args.registry.pushUrl,
             localDigest: args.prepared.digest,
-            publishedDigest: published instanceof Error ? undefined : published.tagDigest,
             force: args.artifact.force,
+            published,
+            project,
         });
         const resource = this.artifact.resource;
         if (tagConflict) await pulumi.log.warn(tagConflict, resource);
-        if (published instanceof Error) {
-            await pulumi.log.info(`policies: ${args.prepared.policies.length} in the artifact; could not read the published one (${published.message})`, resource);
-        } else {
-            await pulumi.log.info([published.summary, ...published.text.split("\n").slice(1)].join("\n"), resource);
-        }
+        const report = previewReport(published, args.prepared.policies.length, project);
+        if (report) await pulumi.log.info(report, resource);
     }
 }

@@ -60,28 +60,3 @@ export function effectiveEnforcement(policies: readonly PreparedPolicy[], patche
         enforcement: patched(p) ? "Enforce" : p.enforcement,
     }));
 }
-
-export interface TagState {
-    /** The stack's tag. */
-    tag: string;
-    /** The push address. */
-    pushUrl: string;
-    /** The digest the policies build now. */
-    localDigest: string;
-    /** What the tag holds in the registry now; undefined when it does not exist or could not be read. */
-    publishedDigest?: string;
-    /** forcePush: the push may move the tag. */
-    force: boolean;
-}
-
-/**
- * The preview's warning when `pulumi up` would refuse to move an existing tag to other content
- * (a warning, so the per-policy diff can still be read before bumping the tag); undefined when
- * the push would go through.
- */
-export function tagConflictWarning(s: TagState): string | undefined {
-    if (s.publishedDigest === undefined || s.publishedDigest === s.localDigest || s.force) return undefined;
-    return `policy-stack:artifactTag = "${s.tag}": ${s.pushUrl}:${s.tag} already holds ${s.publishedDigest}, ` +
-        `and the policies now build ${s.localDigest}; pulumi up will refuse to move the tag: bump artifactTag (the semver range picks ` +
-        "the new tag) or set forcePush true";
-}

@@ -1,13 +1,17 @@
 /**
- * The artifact as the Pulumi program sees it: prepared (loaded, validated, built) locally before
- * any resource exists, and published by the dynamic provider at `pulumi up`. No Pulumi here.
+ * Publishing the policies as an artifact: prepared (loaded, validated, built) locally before any
+ * resource exists, and pushed by `publishPolicies`, the one push flow, which the CLI's `push` and
+ * the program's dynamic provider (`publishArtifact`, at `pulumi up`) both run. No Pulumi here.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadPolicyDir } from "./policies";
-import { buildArtifact } from "./artifact";
-import { pushImage } from "./oci";
-import { policyKey, summarise, type PolicySummary } from "./diff";
+import { buildInTempDir, type BuiltArtifact } from "./artifact/build";
+import { loadPolicyDir } from "./policies/loader";
+import type { PolicySet } from "./policies/types";
+import type { ClientOptions } from "./oci/client";
+import { withHint } from "./oci/errors";
+import { pushImage, type PushResult } from "./oci/push";
+import { stackHintFor } from "./config/registryHints";
+import { policyKey, summarise, type PolicySummary } from "./preview/diff";
 
 /** A policy as the program and its outputs describe it. */
 export interface PreparedPolicy {
@@ -38,6 +42,7 @@ export interface PreparedArtifact {
     summaries: PolicySummary[];
 }
 
+/** The artifact's annotations; each defaults to what git says about the directory. */
 export interface PrepareOptions {
     source?: string;
     sourceRevision?: string;
@@ -51,12 +56,8 @@ export interface PrepareOptions {
 export async function prepareArtifact(dir: string, options: PrepareOptions = {}): Promise<PreparedArtifact> {
     // The directory a user edits: unchanged files are not validated again (lib/policies/cache.ts).
     const set = await loadPolicyDir(dir, { cache: true });
-    const built = await buildArtifact(set, {
-        source: options.source,
-        revision: options.sourceRevision,
-        created: options.created,
-    });
-    await fs.promises.rm(built.layer.path, { force: true });
+    const { built, dispose } = await buildInTempDir(set, { source: options.source, revision: options.sourceRevision, created: options.created });
+    await dispose();
     return {
         path: path.resolve(dir),
         digest: built.manifestDigest,
@@ -77,6 +78,42 @@ export async function prepareArtifact(dir: string, options: PrepareOptions = {})
             document: p.document,
         })),
     };
+}
+
+/** Options of `publishPolicies`: where to push, and how to reach the registry. */
+export interface PublishOptions extends ClientOptions, PrepareOptions {
+    /** Policy directory. */
+    path: string;
+    /** `oci://host[:port]/repository`. */
+    url: string;
+    tag: string;
+    /** Move the tag even when it points at other content. */
+    force?: boolean;
+    /** Called once the artifact is built, before anything is sent; may throw to stop the push. */
+    onBuilt?: (set: PolicySet, built: BuiltArtifact) => void;
+}
+
+/**
+ * Loads the directory, builds the artifact and pushes it (blobs first, manifest last; the tag is
+ * not moved to other content without `force`). The layer's temp directory is removed afterwards.
+ */
+export async function publishPolicies(o: PublishOptions): Promise<PushResult & { set: PolicySet }> {
+    const { path: dir, source, sourceRevision, created, onBuilt, ...push } = o;
+    const set = await loadPolicyDir(dir, { cache: true });
+    const { built, dispose } = await buildInTempDir(set, { source, revision: sourceRevision, created });
+    try {
+        onBuilt?.(set, built);
+        const result = await pushImage({
+            ...push,
+            manifest: built.manifest,
+            config: built.config,
+            configDescriptor: built.configDescriptor,
+            layers: [built.layer],
+        });
+        return { ...result, set };
+    } finally {
+        await dispose();
+    }
 }
 
 /** What the dynamic provider receives. */
@@ -103,39 +140,33 @@ export interface PublishResult {
 }
 
 /**
- * Rebuilds the artifact from the directory, checks it is what preview showed, and pushes it
- * (blobs first, manifest last).
+ * The dynamic provider's push: `publishPolicies`, refusing an artifact other than the one preview
+ * showed, with registry failures worded for the stack (the config key to change).
  */
 export async function publishArtifact(inputs: PublishInputs): Promise<PublishResult> {
-    const set = await loadPolicyDir(inputs.path, { cache: true });
-    const built = await buildArtifact(set, {
-        source: inputs.source,
-        revision: inputs.sourceRevision,
-        created: inputs.created,
-    });
     try {
-        if (built.manifestDigest !== inputs.digest) {
-            throw new Error(
-                `the policies in ${inputs.path} changed after the preview (built ${built.manifestDigest}, preview showed ${inputs.digest}); ` +
-                    "run pulumi up again to publish what is there now",
-            );
-        }
-        const result = await pushImage({
+        const result = await publishPolicies({
+            path: inputs.path,
             url: inputs.url,
             tag: inputs.tag,
-            manifest: built.manifest,
-            config: built.config,
-            configDescriptor: built.configDescriptor,
-            layers: [built.layer],
-            credentials: inputs.username !== undefined && inputs.password !== undefined
-                ? { username: inputs.username, password: inputs.password }
-                : undefined,
+            source: inputs.source,
+            sourceRevision: inputs.sourceRevision,
+            created: inputs.created,
+            credentials: inputs.username !== undefined && inputs.password !== undefined ? { username: inputs.username, password: inputs.password } : undefined,
             insecure: inputs.insecure,
             caFile: inputs.caFile,
             force: inputs.force,
+            onBuilt: (_set, built) => {
+                if (built.manifestDigest !== inputs.digest) {
+                    throw new Error(
+                        `the policies in ${inputs.path} changed after the preview (built ${built.manifestDigest}, preview showed ${inputs.digest}); ` +
+                            "run pulumi up again to publish what is there now",
+                    );
+                }
+            },
         });
         return { digest: result.digest, blobsUploaded: result.stats.blobsUploaded };
-    } finally {
-        await fs.promises.rm(built.layer.path, { force: true });
+    } catch (e) {
+        throw withHint(e, stackHintFor());
     }
 }

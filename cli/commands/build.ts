@@ -1,40 +1,23 @@
-/** `artifact build`, and the build step `push` shares: the policy loader and the layer writer. */
-import * as fs from "node:fs";
-import * as os from "node:os";
+/** `artifact build`: the policy loader and the layer writer, nothing of the registry. */
 import * as path from "node:path";
 
-import { buildArtifact } from "../../lib/artifact/build";
+import { buildArtifact, buildInTempDir, type TemporaryBuild } from "../../lib/artifact/build";
 import { loadPolicyDir } from "../../lib/policies/loader";
+import type { PolicySet } from "../../lib/policies/types";
 import { requireDir, str, type Flags, type Io } from "../common";
 
-/**
- * Loads and builds the artifact. Without `outFile` the layer goes to a temp dir of ours, and
- * `dispose()` removes that dir (not just the file), so repeated runs leave nothing behind.
- */
-export async function build(f: Flags, outFile?: string) {
-    const dir = requireDir(str(f, "path")!, "path");
-    const set = await loadPolicyDir(dir);
-    const tmp = outFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "artifact-cli-"));
-    const dispose = () => {
-        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    };
-    try {
-        const built = await buildArtifact(set, {
-            source: str(f, "source"),
-            revision: str(f, "revision"),
-            created: str(f, "created"),
-            outFile: outFile ?? path.join(tmp!, "artifact.tgz"),
-        });
-        return { set, built, dispose };
-    } catch (e) {
-        dispose();
-        throw e;
-    }
+/** Builds into `--out` when given (kept), else into a temp directory that `dispose` removes. */
+async function build(f: Flags, set: PolicySet, out: string | undefined): Promise<TemporaryBuild> {
+    const opts = { source: str(f, "source"), revision: str(f, "revision"), created: str(f, "created") };
+    if (out === undefined) return buildInTempDir(set, opts);
+    return { built: await buildArtifact(set, { ...opts, outFile: out }), dispose: async () => {} };
 }
 
 export async function run(f: Flags, io: Io): Promise<number> {
-    const out = str(f, "out");
-    const { set, built, dispose } = await build(f, out ? path.resolve(out) : undefined);
+    const dir = requireDir(str(f, "path")!, "path");
+    const out = str(f, "out") === undefined ? undefined : path.resolve(str(f, "out")!);
+    const set = await loadPolicyDir(dir);
+    const { built, dispose } = await build(f, set, out);
     try {
         const info = {
             digest: built.manifestDigest,
@@ -45,7 +28,7 @@ export async function run(f: Flags, io: Io): Promise<number> {
             annotations: built.annotations,
             files: set.files.length,
             policies: set.policies.length,
-            ...(out ? { out: path.resolve(out) } : {}),
+            ...(out ? { out } : {}),
         };
         if (f.output === "json") io.out(JSON.stringify(info, null, 2) + "\n");
         else {
@@ -54,7 +37,7 @@ export async function run(f: Flags, io: Io): Promise<number> {
             if (out) io.out(`  layer file:   ${info.out}\n`);
         }
     } finally {
-        dispose();
+        await dispose();
     }
     return 0;
 }

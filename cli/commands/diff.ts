@@ -1,32 +1,20 @@
-/** `artifact diff`: pull, load both trees, compare policy by policy. */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-
-import { diffPolicySets, formatDiff, summarise, type PolicyDiff } from "../../lib/diff";
+/** `artifact diff`: the preview's comparison (`lib/preview`) against one tag. */
 import { loadPolicyDir } from "../../lib/policies/loader";
+import { hasDifferences, summarise } from "../../lib/preview/diff";
+import { compareWithTag } from "../../lib/preview/published";
 import { requireDir, str, type Flags, type Io } from "../common";
-import { pullInto } from "./pull";
-
-/** True when any policy was added, removed or changed. */
-function hasDifferences(d: PolicyDiff): boolean {
-    return d.added.length + d.removed.length + d.changed.length > 0;
-}
+import { connection, printStats } from "../registry";
 
 export async function run(f: Flags, io: Io): Promise<number> {
     const local = requireDir(str(f, "path")!, "path");
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "artifact-diff-"));
-    try {
-        const { pulled, tag } = await pullInto(f, io, tmp);
-        const remoteSet = await loadPolicyDir(tmp);
-        const localSet = await loadPolicyDir(local);
-        // Remote is "before", local is "after": the report reads as what a push would change.
-        const diff = diffPolicySets(remoteSet.policies.map(summarise), localSet.policies.map(summarise));
-        const differs = hasDifferences(diff);
-        if (differs) io.out(`diff ${pulled.url}:${tag} (${pulled.manifestDigest}) -> ${local}\n${formatDiff(diff).text}\n`);
-        else io.out(`✔ no differences between ${local} and ${pulled.url}:${tag} (${pulled.manifestDigest})\n`);
-        return differs ? 1 : 0;
-    } finally {
-        fs.rmSync(tmp, { recursive: true, force: true });
-    }
+    const url = str(f, "url")!;
+    const tag = str(f, "tag")!;
+    const conn = connection(f, url, io);
+    const policies = (await loadPolicyDir(local)).policies.map(summarise);
+    const c = await compareWithTag({ ...conn, url, tag, local: policies });
+    printStats(f, conn.stats, io);
+    const differs = hasDifferences(c.diff);
+    if (differs) io.out(`diff ${c.url}:${tag} (${c.digest}) -> ${local}\n${c.text}\n`);
+    else io.out(`✔ no differences between ${local} and ${c.url}:${tag} (${c.digest})\n`);
+    return differs ? 1 : 0;
 }

@@ -1,45 +1,30 @@
-/** `artifact pull`, and the pull step `diff` shares: the registry client and the layer extractor. */
+/** `artifact pull`: the artifact's content layer, pulled and extracted by `lib/artifact/pull`. */
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { extractLayer } from "../../lib/artifact/extract";
-import { pullImage } from "../../lib/oci/pull";
+import { pullArtifact, type PulledArtifact } from "../../lib/artifact/pull";
 import { parseOciUrl } from "../../lib/oci/reference";
 import { str, UsageError, type Flags, type Io } from "../common";
 import { connection, printStats } from "../registry";
 
-/** Pulls `url:tag` and extracts its content layer into `dir`. */
-export async function pullInto(f: Flags, io: Io, dir: string) {
+export async function run(f: Flags, io: Io): Promise<number> {
     const url = str(f, "url")!;
     const conn = connection(f, url, io);
     const ref = parseOciUrl(url);
     const tag = str(f, "tag") ?? ref.tag;
     if (!tag && !ref.digest) throw new UsageError("missing required flag --tag");
-    const pulled = await pullImage({ ...conn, url, tag: ref.digest ? undefined : tag });
-    try {
-        const layer = pulled.layers.find((l) => l.mediaType === "application/vnd.cncf.flux.content.v1.tar+gzip") ?? pulled.layers[0];
-        if (!layer) throw new Error(`artifact ${ref.url}:${tag} has no layers`);
-        await extractLayer(layer.path, dir);
-        printStats(f, pulled.stats, io);
-        return { pulled, tag };
-    } finally {
-        pulled.cleanup();
-    }
-}
-
-export async function run(f: Flags, io: Io): Promise<number> {
     const out = path.resolve(str(f, "output-dir")!);
     // A failed pull (unreachable registry, hostile layer) leaves no trace: extractLayer removes what
     // it wrote, and the directories we created for it go too.
     const firstCreated = fs.mkdirSync(out, { recursive: true });
-    let result: Awaited<ReturnType<typeof pullInto>>;
+    let pulled: PulledArtifact;
     try {
-        result = await pullInto(f, io, out);
+        pulled = await pullArtifact({ ...conn, url, tag: ref.digest ? undefined : tag, into: out });
     } catch (e) {
         if (firstCreated) fs.rmSync(firstCreated, { recursive: true, force: true });
         throw e;
     }
-    const { pulled, tag } = result;
+    printStats(f, pulled.stats, io);
     const info = {
         url: pulled.url,
         repository: pulled.repository,

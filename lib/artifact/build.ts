@@ -3,7 +3,7 @@
  * blob and the image manifest, byte-compatible in layout with what `flux push artifact` produces
  * (fluxcd/pkg `oci.Client.Push` on go-containerregistry).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
+import { sha256Digest, sha256Hasher } from "../oci/digest";
 import { loadPolicyDir, type LoadPolicyOptions } from "../policies/loader";
 import type { Policy, PolicyFile, PolicySet } from "../policies/types";
 import { detectGit, fluxRevision, type GitInfo } from "./git";
@@ -124,7 +125,7 @@ export function buildManifestBlob(config: BlobRef, layers: BlobRef[], annotation
 }
 
 class HashingCounter extends Transform {
-    private readonly hash = createHash("sha256");
+    private readonly hash = sha256Hasher();
     size = 0;
     digest = "";
     private headerPatched = false;
@@ -147,7 +148,7 @@ class HashingCounter extends Transform {
     }
 
     override _flush(cb: TransformCallback): void {
-        this.digest = `sha256:${this.hash.digest("hex")}`;
+        this.digest = this.hash.digest();
         cb();
     }
 }
@@ -174,6 +175,28 @@ export async function writeLayer(files: PolicyFile[], outFile: string): Promise<
         throw e;
     }
     return { digest: gzHash.digest, size: gzHash.size, diffId: tarHash.digest };
+}
+
+/** A built artifact whose layer sits in a temp directory of its own. */
+export interface TemporaryBuild {
+    built: BuiltArtifact;
+    /** Removes the temp directory, layer included. */
+    dispose: () => Promise<void>;
+}
+
+/**
+ * `buildArtifact` with the layer in a fresh temp directory that `dispose` removes whole: for
+ * callers that need the layer only until it is pushed or its digest read.
+ */
+export async function buildInTempDir(set: PolicySet | string, opts: Omit<BuildArtifactOptions, "outFile"> = {}): Promise<TemporaryBuild> {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "policy-artifact-"));
+    const dispose = () => fsp.rm(dir, { recursive: true, force: true });
+    try {
+        return { built: await buildArtifact(set, { ...opts, outFile: path.join(dir, "artifact.tgz") }), dispose };
+    } catch (e) {
+        await dispose();
+        throw e;
+    }
 }
 
 /**
@@ -210,12 +233,12 @@ export async function buildArtifact(set: PolicySet | string, opts: BuildArtifact
     const layer = await writeLayer(ps.files, outFile);
 
     const config = buildConfigBlob(created, layer.diffId);
-    const configDescriptor: BlobRef = { mediaType: FLUX_CONFIG_MEDIA_TYPE, digest: sha256(config), size: config.length };
+    const configDescriptor: BlobRef = { mediaType: FLUX_CONFIG_MEDIA_TYPE, digest: sha256Digest(config), size: config.length };
     const layerRef: BlobRef = { mediaType: FLUX_CONTENT_MEDIA_TYPE, digest: layer.digest, size: layer.size };
     const manifest = buildManifestBlob(configDescriptor, [layerRef], annotations);
     return {
         manifest,
-        manifestDigest: sha256(manifest),
+        manifestDigest: sha256Digest(manifest),
         config,
         configDescriptor,
         layer: { ...layerRef, path: outFile },
@@ -227,6 +250,3 @@ export async function buildArtifact(set: PolicySet | string, opts: BuildArtifact
     };
 }
 
-function sha256(b: Buffer): string {
-    return `sha256:${createHash("sha256").update(b).digest("hex")}`;
-}

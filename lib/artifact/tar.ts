@@ -14,8 +14,8 @@
  * fields differently (space + NUL terminators, omitted fields) and always stats the file system,
  * which we need to control for reproducibility.
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import { sha256Digest, sha256Hasher } from "../oci/digest";
 import { countCrlf, CrlfToLfStream, FIRST_FEW_BYTES, looksBinary, normaliseText } from "./eol";
 
 export const BLOCK = 512;
@@ -216,7 +216,7 @@ export async function* tarEntries(entries: LayerEntry[]): AsyncGenerator<Buffer>
     const changed = (e: LayerEntry, n: number) =>
         new Error(`${e.name} changed since it was validated (size ${e.size} → ${n} bytes); load the policy directory again`);
     const checkDigest = (e: LayerEntry, digest: string) => {
-        if (e.sha256 && `sha256:${digest}` !== e.sha256) {
+        if (e.sha256 && digest !== e.sha256) {
             throw new Error(`${e.name} changed since it was validated (content differs); load the policy directory again`);
         }
     };
@@ -242,7 +242,7 @@ export async function* tarEntries(entries: LayerEntry[]): AsyncGenerator<Buffer>
                 }
                 if (n !== e.size) throw changed(e, n);
                 const raw = buf.subarray(0, n);
-                if (e.sha256) checkDigest(e, createHash("sha256").update(raw).digest("hex"));
+                if (e.sha256) checkDigest(e, sha256Digest(raw));
                 const content = normaliseText(raw);
                 push(encodeHeader({ name: e.name, typeflag: TypeFlag.File, mode: FILE_MODE, size: content.length }));
                 push(content);
@@ -258,7 +258,7 @@ export async function* tarEntries(entries: LayerEntry[]): AsyncGenerator<Buffer>
                 push(encodeHeader({ name: e.name, typeflag: TypeFlag.File, mode: FILE_MODE, size }));
                 yield take();
                 const eol = first.text ? new CrlfToLfStream() : undefined;
-                const hash = createHash("sha256");
+                const hash = sha256Hasher();
                 let n = 0;
                 let written = 0;
                 for await (const chunk of fs.createReadStream(e.absPath, { highWaterMark: 64 * 1024 })) {
@@ -277,7 +277,7 @@ export async function* tarEntries(entries: LayerEntry[]): AsyncGenerator<Buffer>
                     if (written <= size) yield tail;
                 }
                 if (n !== e.size) throw changed(e, n);
-                const second = hash.digest("hex");
+                const second = hash.digest();
                 checkDigest(e, second);
                 if (written !== size || second !== first.digest) {
                     throw new Error(`${e.name} changed while it was being archived; load the policy directory again`);
@@ -297,7 +297,7 @@ export async function* tarEntries(entries: LayerEntry[]): AsyncGenerator<Buffer>
  * the first {@link FIRST_FEW_BYTES} bytes) and how many CRLF pairs it holds, read in chunks.
  */
 async function scanLargeFile(e: LayerEntry): Promise<{ n: number; digest: string; text: boolean; crlf: number }> {
-    const hash = createHash("sha256");
+    const hash = sha256Hasher();
     let n = 0;
     let crlf = 0;
     let binary = false;
@@ -312,7 +312,7 @@ async function scanLargeFile(e: LayerEntry): Promise<{ n: number; digest: string
         hash.update(buf);
         if (n > e.size!) break;
     }
-    return { n, digest: hash.digest("hex"), text: !binary, crlf };
+    return { n, digest: hash.digest(), text: !binary, crlf };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The `registry` section: kind's local registry, or any registry that exists. */
 import * as fs from "node:fs";
-import { isLoopback, parseOciUrl as parseOciReference, redactUrlCredentials, type OciReference } from "../oci/reference";
+import { isLoopback, parseOciUrl as parseOciReference, redactUrlCredentials, suggestOciUrl, type OciReference } from "../oci/reference";
 import { DEFAULTS } from "./defaults";
 import type { ConfigReader } from "./reader";
 
@@ -54,9 +54,8 @@ export function parseOciUrl(value: string): OciUrl | string {
     try {
         ref = parseOciReference(value);
     } catch (e) {
-        const shown = redactUrlCredentials(value);
-        const hint = !/^[a-z]+:\/\//i.test(value) ? ` (write oci://${shown})` : /^https?:\/\//i.test(value) ? ` (write oci://${shown.replace(/^https?:\/\//i, "")})` : "";
-        return `${(e as Error).message}${hint}`;
+        const suggestion = suggestOciUrl(value);
+        return `${(e as Error).message}${suggestion ? ` (write ${suggestion})` : ""}`;
     }
     if (ref.tag !== undefined || ref.digest !== undefined) return "must not carry a tag or digest (set the tag with artifactTag)";
     return { host: ref.host, repository: ref.repository };

@@ -4,20 +4,28 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { OciError } from "./errors";
 
-/** A username/password pair for a registry (Basic auth, or the basic step of the token flow). */
-export interface Credentials {
+/**
+ * What the client authenticates with: a username and password, sent as Basic auth or to the
+ * registry's token service, whichever scheme the registry's challenge asks for
+ * (`transport/auth.ts`). The one credential type of lib/oci; a new kind of secret (an identity
+ * token, say) is a new field here and a case in the authenticator.
+ */
+export interface Credential {
     username: string;
     password: string;
 }
 
+/** The same type under its earlier name. */
+export type Credentials = Credential;
+
 /**
- * Parses `--creds USER:PASS` the way the Flux CLI does: split at the first colon, so passwords may
- * contain colons. The error never echoes the value, which is a secret.
+ * Parses `USER:PASSWORD` the way the Flux CLI's `--creds` does: split at the first colon, so
+ * passwords may contain colons. The error never echoes the value, which is a secret.
  */
-export function parseCreds(value: string): Credentials {
+export function parseCreds(value: string): Credential {
     const i = value.indexOf(":");
     if (i <= 0 || i === value.length - 1) {
-        throw new OciError("credentials", "invalid --creds: expected USER:PASSWORD (value not shown)");
+        throw new OciError("credentials", "invalid credentials: expected USER:PASSWORD (value not shown)");
     }
     return { username: value.slice(0, i), password: value.slice(i + 1) };
 }
@@ -52,7 +60,7 @@ function normalizeKey(key: string): string {
     return k;
 }
 
-function runHelper(helper: string, host: string): Credentials | undefined {
+function runHelper(helper: string, host: string): Credential | undefined {
     try {
         const out = execFileSync(`docker-credential-${helper}`, ["get"], {
             input: host,
@@ -77,7 +85,7 @@ function runHelper(helper: string, host: string): Credentials | undefined {
 export function loadDockerCredentials(
     host: string,
     opts: { env?: NodeJS.ProcessEnv; configFile?: string } = {},
-): Credentials | undefined {
+): Credential | undefined {
     const file = opts.configFile ?? path.join(dockerConfigDir(opts.env), "config.json");
     let raw: string;
     try {

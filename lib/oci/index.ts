@@ -1,21 +1,40 @@
 /**
  * OCI distribution client (plain TypeScript, Node http/https only): push and pull Flux artifacts,
- * resolve tags, with Basic and Bearer-token auth, retries, timeouts and redacted errors.
+ * resolve tags, single blob and manifest steps, with Basic and Bearer-token auth, retries,
+ * timeouts and redacted errors. Layers: `transport/` (how requests travel) under `client`
+ * (the registry API) under `push`/`pull` (whole operations).
  */
-export { parseOciUrl, isValidTag, isValidDigest, isLoopback, type OciReference } from "./reference";
-export { OciError, type OciErrorCode } from "./errors";
-export { Redactor } from "./redact";
-export { parseCreds, loadDockerCredentials, dockerConfigDir, type Credentials } from "./credentials";
+export { parseOciUrl, suggestOciUrl, isValidTag, isValidDigest, isValidReference, isLoopback, redactUrlCredentials, type OciReference } from "./reference";
+export { sha256Digest, sha256Hasher, type DigestHasher } from "./digest";
+export { OciError, OCI_ERROR_REASONS, withHint, type HintFor, type OciErrorCode, type OciErrorReason, type OciErrorDetails } from "./errors";
+export { Redactor } from "./transport/redact";
+export { parseCreds, loadDockerCredentials, dockerConfigDir, type Credential, type Credentials } from "./credentials";
 export { newStats, type OciStats, type RequestEvent } from "./stats";
-export { parseWwwAuthenticate, type Challenge } from "./auth";
+export { parseWwwAuthenticate, type Challenge } from "./transport/challenge";
+export { parseRetryAfter, type RetryOptions } from "./transport/retry";
+export type { TimeoutOptions, HttpResponse } from "./transport/http";
+export { RegistryClient, withClient, MANIFEST_ACCEPT, type ClientOptions, type FetchedManifest } from "./client";
 export {
-    RegistryClient,
-    MANIFEST_ACCEPT,
-    parseRetryAfter,
-    type ClientOptions,
-    type RetryOptions,
-    type TimeoutOptions,
-    type HttpResponse,
-} from "./client";
-export { pushImage, resolveTag, type PushImageOptions, type PushResult, type LayerBlob, type ResolveTagOptions } from "./push";
-export { pullImage, type PullImageOptions, type PulledImage, type PulledLayer, type Descriptor } from "./pull";
+    pushImage,
+    resolveTag,
+    pushBlob,
+    pushManifest,
+    type PushImageOptions,
+    type PushResult,
+    type LayerBlob,
+    type ResolveTagOptions,
+    type PushBlobOptions,
+    type PushBlobResult,
+    type PushManifestOptions,
+} from "./push";
+export {
+    pullImage,
+    fetchManifest,
+    fetchBlob,
+    type PullImageOptions,
+    type PulledImage,
+    type PulledLayer,
+    type Descriptor,
+    type FetchManifestOptions,
+    type FetchBlobOptions,
+} from "./pull";

@@ -1,9 +1,14 @@
-import * as crypto from "node:crypto";
+/**
+ * Writing to a registry: `pushImage` (a whole artifact, checked: blobs first, manifest last, the
+ * tag never moved silently), `resolveTag`, and the single steps `pushBlob` and `pushManifest` for
+ * callers that assemble other manifests (signatures, attestations).
+ */
 import * as fs from "node:fs";
 
-import { RegistryClient, type ClientOptions } from "./client";
+import { withClient, type ClientOptions } from "./client";
+import { sha256Digest } from "./digest";
 import { OciError } from "./errors";
-import { isValidTag, parseOciUrl } from "./reference";
+import { isValidReference, isValidTag, parseOciUrl } from "./reference";
 import type { OciStats } from "./stats";
 
 /** A layer blob to push, stored in a file. */
@@ -51,10 +56,6 @@ export interface PushResult {
     stats: OciStats;
 }
 
-function sha256(buf: Buffer): string {
-    return `sha256:${crypto.createHash("sha256").update(buf).digest("hex")}`;
-}
-
 interface ManifestShape {
     mediaType?: string;
     config?: { digest?: string; size?: number };
@@ -72,7 +73,7 @@ function validateInput(o: PushImageOptions): { mediaType: string } {
     } catch {
         throw new OciError("invalid-input", "manifest is not valid JSON");
     }
-    const configDigest = sha256(o.config);
+    const configDigest = sha256Digest(o.config);
     if (m.config?.digest !== configDigest || m.config?.size !== o.config.length) {
         throw new OciError("invalid-input", `manifest config descriptor (${m.config?.digest}, ${m.config?.size} bytes) does not match the config given (${configDigest}, ${o.config.length} bytes)`);
     }
@@ -108,10 +109,9 @@ export async function pushImage(o: PushImageOptions): Promise<PushResult> {
     if (ref.tag && ref.tag !== o.tag) throw new OciError("reference", `URL tag "${ref.tag}" differs from tag "${o.tag}"`);
     if (!isValidTag(o.tag)) throw new OciError("reference", `invalid tag "${o.tag}"`);
     const { mediaType } = validateInput(o);
-    const digest = sha256(o.manifest);
+    const digest = sha256Digest(o.manifest);
 
-    const client = new RegistryClient(ref, o);
-    try {
+    return withClient(ref, o, async (client) => {
         const current = await client.headManifest(o.tag, true);
         const base = { url: ref.url, host: ref.host, repository: ref.repository, tag: o.tag, digest, stats: client.stats };
         if (current?.digest === digest) {
@@ -120,12 +120,12 @@ export async function pushImage(o: PushImageOptions): Promise<PushResult> {
         if (current && !o.force) {
             throw new OciError(
                 "tag-conflict",
-                `tag "${o.tag}" in ${ref.url} already points at ${current.digest}, not at the pushed ${digest}; pass --force to move it`,
-                { host: ref.host, repository: ref.repository },
+                `tag "${o.tag}" in ${ref.url} already points at ${current.digest}, not at the pushed ${digest}`,
+                { host: ref.host, repository: ref.repository, action: `push tag ${o.tag}`, reason: "tag-exists" },
             );
         }
         const blobs = [
-            { digest: sha256(o.config), size: o.config.length, data: o.config },
+            { digest: sha256Digest(o.config), size: o.config.length, data: o.config },
             ...o.layers.map((l) => ({ digest: l.digest, size: l.size, path: l.path })),
         ];
         const uploaded: string[] = [];
@@ -155,18 +155,14 @@ export async function pushImage(o: PushImageOptions): Promise<PushResult> {
                 throw new OciError(
                     "tag-conflict",
                     `tag "${o.tag}" in ${ref.url} was set to ${now.digest} by another push while this one uploaded ${digest}; ` +
-                        "nothing was moved (the blobs stay, untagged); pass --force to move the tag",
-                    { host: ref.host, repository: ref.repository },
+                        "nothing was moved (the blobs stay, untagged)",
+                    { host: ref.host, repository: ref.repository, action: `push tag ${o.tag}`, reason: "tag-exists" },
                 );
             }
         }
         await client.putManifest(o.tag, o.manifest, mediaType);
         return { ...base, unchanged: false, previousDigest: current?.digest, uploaded, skipped };
-    } catch (e) {
-        throw client.redactor.redactError(e);
-    } finally {
-        client.close();
-    }
+    });
 }
 
 /** Options of `resolveTag`. */
@@ -179,12 +175,66 @@ export interface ResolveTagOptions extends ClientOptions {
 export async function resolveTag(o: ResolveTagOptions): Promise<string | undefined> {
     const ref = parseOciUrl(o.url);
     if (!isValidTag(o.tag)) throw new OciError("reference", `invalid tag "${o.tag}"`);
-    const client = new RegistryClient(ref, o);
-    try {
-        return (await client.headManifest(o.tag))?.digest;
-    } catch (e) {
-        throw client.redactor.redactError(e);
-    } finally {
-        client.close();
+    return withClient(ref, o, async (client) => (await client.headManifest(o.tag))?.digest);
+}
+
+/** Options of `pushBlob`. */
+export interface PushBlobOptions extends ClientOptions {
+    /** `oci://host[:port]/repository`. */
+    url: string;
+    /** The blob: bytes in memory, or a file (streamed) with its digest and size. */
+    blob: { data: Buffer } | { path: string; digest: string; size: number };
+}
+
+/** What `pushBlob` did. */
+export interface PushBlobResult {
+    digest: string;
+    size: number;
+    /** False when the repository already had the blob. */
+    uploaded: boolean;
+    stats: OciStats;
+}
+
+/** Uploads one blob unless the repository already has it. */
+export async function pushBlob(o: PushBlobOptions): Promise<PushBlobResult> {
+    const ref = parseOciUrl(o.url);
+    const blob = "data" in o.blob ? { digest: sha256Digest(o.blob.data), size: o.blob.data.length, data: o.blob.data } : o.blob;
+    return withClient(ref, o, async (client) => {
+        const present = await client.blobExists(blob.digest);
+        if (present) client.stats.blobsSkipped++;
+        else await client.uploadBlob(blob);
+        return { digest: blob.digest, size: blob.size, uploaded: !present, stats: client.stats };
+    });
+}
+
+/** Options of `pushManifest`. */
+export interface PushManifestOptions extends ClientOptions {
+    /** `oci://host[:port]/repository`. */
+    url: string;
+    /** Tag or digest to store the manifest under. */
+    reference: string;
+    /** Manifest bytes exactly as they will be stored (their sha256 is the digest). */
+    manifest: Buffer;
+    /** Defaults to the manifest's own `mediaType`, else the OCI image manifest type. */
+    mediaType?: string;
+}
+
+/**
+ * PUTs one manifest under a tag or digest, whatever the tag pointed at before; the blobs it
+ * references must be pushed first. (`pushImage` is the checked push of a whole artifact.)
+ * Returns the manifest digest.
+ */
+export async function pushManifest(o: PushManifestOptions): Promise<{ digest: string; stats: OciStats }> {
+    const ref = parseOciUrl(o.url);
+    if (!isValidReference(o.reference)) throw new OciError("reference", `invalid tag or digest "${o.reference}"`);
+    let mediaType = o.mediaType;
+    if (mediaType === undefined) {
+        try {
+            mediaType = (JSON.parse(o.manifest.toString("utf8")) as { mediaType?: string }).mediaType;
+        } catch {
+            throw new OciError("invalid-input", "manifest is not valid JSON");
+        }
     }
+    const type = mediaType ?? "application/vnd.oci.image.manifest.v1+json";
+    return withClient(ref, o, async (client) => ({ digest: await client.putManifest(o.reference, o.manifest, type), stats: client.stats }));
 }

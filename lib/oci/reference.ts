@@ -1,4 +1,7 @@
-import { OciError } from "./errors";
+import { isValidDigest } from "./digest";
+import { OciError, type OciErrorReason } from "./errors";
+
+export { isValidDigest };
 
 /** A parsed `oci://host[:port]/repository[:tag|@digest]` reference. */
 export interface OciReference {
@@ -25,7 +28,6 @@ export interface OciReference {
 // checks below exist to give a precise message.
 const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
@@ -34,9 +36,9 @@ export function isValidTag(tag: string): boolean {
     return TAG.test(tag);
 }
 
-/** Validates an `algorithm:hex` digest (sha256 or sha512). */
-export function isValidDigest(digest: string): boolean {
-    return DIGEST.test(digest);
+/** A manifest reference: a tag, or a digest (anything with a colon). */
+export function isValidReference(reference: string): boolean {
+    return reference.includes(":") ? isValidDigest(reference) : isValidTag(reference);
 }
 
 /** True for names that always mean this machine. */
@@ -54,8 +56,19 @@ export function redactUrlCredentials(input: string): string {
     return input.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)([\s\S]*)@(?=[^@]*\/|(?!sha(?:256|512):))/i, "$1***@");
 }
 
-function bad(input: string, why: string): never {
-    throw new OciError("reference", `invalid OCI URL "${redactUrlCredentials(input)}": ${why}`);
+function bad(input: string, why: string, reason?: OciErrorReason): never {
+    throw new OciError("reference", `invalid OCI URL "${redactUrlCredentials(input)}": ${why}`, { reason });
+}
+
+/**
+ * The `oci://` form of a registry address written without a scheme or as http(s):// (credentials
+ * redacted), to suggest in an error; undefined when the input has some other scheme.
+ */
+export function suggestOciUrl(input: string): string | undefined {
+    const shown = redactUrlCredentials(input);
+    if (!/^[a-z]+:\/\//i.test(input)) return `oci://${shown}`;
+    if (/^https?:\/\//i.test(input)) return `oci://${shown.replace(/^https?:\/\//i, "")}`;
+    return undefined;
 }
 
 /**
@@ -76,7 +89,7 @@ export function parseOciUrl(input: string): OciReference {
     // A password may contain "/", which moves the host split into it: any "@" before the last "/"
     // is user info, never part of a repository path.
     if (hostPart.includes("@") || rest.slice(0, rest.lastIndexOf("/")).includes("@")) {
-        bad(input, "credentials in the URL are not allowed; use --creds");
+        bad(input, "credentials in the URL are not allowed", "credentials-in-url");
     }
 
     let hostname: string;

@@ -7,12 +7,12 @@
  * rejecting them would make a README in the policy repo an error. Skipped files are reported in
  * `PolicySet.skipped`.
  */
-import { createHash } from "node:crypto";
 import * as fsSync from "node:fs";
 import type { Dirent } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ValidationCache } from "./cache";
+import { sha256Digest } from "../oci/digest";
 import { PolicyLoadAggregateError, PolicyLoadError } from "./errors";
 import { IgnoreMatcher, parseIgnoreFile, SOURCEIGNORE_FILE } from "./ignore";
 import { classifyDocument, KUSTOMIZATION_FILES, type KustomizationDoc } from "./kinds";
@@ -128,7 +128,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
             errors.push(new PolicyLoadError(rel, undefined, "too-large", `file grew to ${buf.length} bytes while being read, over the ${maxFileSize}-byte limit; split it or raise maxFileSize`));
             return;
         }
-        const sha256 = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
+        const sha256 = sha256Digest(buf);
         const key = ValidationCache.key(rel, sha256, limits);
         const cached = cache?.get(key);
         if (cached?.empty) {

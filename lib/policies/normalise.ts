@@ -2,7 +2,7 @@
  * Normalisation used for content digests: two documents that mean the same thing to the API
  * server (key order, comments, quoting style, CRLF line ends, anchors) get the same digest.
  */
-import { createHash } from "node:crypto";
+import { sha256Digest } from "../oci/digest";
 
 /**
  * Canonical JSON: object keys sorted (UTF-16 code unit order), no whitespace. Non-finite numbers
@@ -29,10 +29,8 @@ export function canonicalJson(value: unknown): string {
     }
 }
 
-/** "sha256:<hex>" of a byte string. */
-export function sha256Digest(data: string | Uint8Array): string {
-    return `sha256:${createHash("sha256").update(data).digest("hex")}`;
-}
+/** "sha256:<hex>" of a byte string: the one helper of lib/oci/digest.ts. */
+export { sha256Digest };
 
 /** "sha256:<hex>" of the canonical JSON of a value. */
 export function digestOf(value: unknown): string {

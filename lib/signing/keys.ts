@@ -12,6 +12,7 @@
  */
 import * as crypto from "node:crypto";
 
+import { sha256Digest } from "../oci/digest";
 import { COSIGN_PRIVATE_KEY_TYPES, decryptCosignKey } from "./cosignKey";
 import { SigningError } from "./errors";
 import { parsePemBlocks, type PemBlock } from "./pem";
@@ -64,7 +65,7 @@ function toPublicKey(key: crypto.KeyObject): PublicKey {
     return {
         key,
         pem: key.export({ type: "spki", format: "pem" }).toString(),
-        fingerprint: `sha256:${crypto.createHash("sha256").update(der).digest("hex")}`,
+        fingerprint: sha256Digest(der),
     };
 }
 

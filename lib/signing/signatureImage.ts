@@ -8,9 +8,8 @@
  *
  * Pure: builds and reads bytes; lib/signing/registry.ts moves them.
  */
-import * as crypto from "node:crypto";
 
-import { isValidDigest } from "../oci";
+import { isValidDigest, sha256Digest } from "../oci";
 import { SigningError } from "./errors";
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -48,7 +47,7 @@ export interface SignatureImage {
     signatures: number;
 }
 
-const sha256 = (b: Buffer) => `sha256:${crypto.createHash("sha256").update(b).digest("hex")}`;
+const sha256 = sha256Digest;
 
 /** `sha256:<hex>` → `sha256-<hex>.sig`, cosign's signature tag for that manifest. */
 export function signatureTag(digest: string): string {

@@ -77,7 +77,7 @@ describe("PolicyArtifact dynamic provider against a real registry", () => {
     test("moving an existing tag is refused without force, allowed with it", async () => {
         const changed = path.join(tmp, "changed");
         const news = await inputs(changed, "1.0.0");
-        await assert.rejects(artifactProvider.update!("id", await inputs(samplePoliciesDir, "1.0.0"), news), /already points at .* pass --force/);
+        await assert.rejects(artifactProvider.update!("id", await inputs(samplePoliciesDir, "1.0.0"), news), /already points at .*; bump policy-stack:artifactTag .* or set policy-stack:forcePush true$/);
         await artifactProvider.update!("id", await inputs(samplePoliciesDir, "1.0.0"), { ...news, force: true });
         assert.equal(await registryDigest("1.0.0"), news.digest);
     });

@@ -61,7 +61,8 @@ describe("hardening: concurrent pushes to one tag", () => {
 
     function assertConflict(e: unknown, winner: BuiltArtifact): void {
         assert.ok(e instanceof OciError && e.code === "tag-conflict", `expected a tag-conflict, got ${String(e)}`);
-        assert.match(e.message, /tag "1\.0\.0" in oci:\/\/127\.0\.0\.1:\d+\/concurrent\/\d+ (already points at|was set to) sha256:[a-f0-9]{64}.*pass --force/);
+        assert.match(e.message, /tag "1\.0\.0" in oci:\/\/127\.0\.0\.1:\d+\/concurrent\/\d+ (already points at|was set to) sha256:[a-f0-9]{64}/);
+        assert.equal(e.reason, "tag-exists", "the caller words the way out (--force, forcePush)");
         assert.ok(e.message.includes(winner.manifestDigest), e.message);
     }
 

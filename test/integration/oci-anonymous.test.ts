@@ -8,7 +8,19 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { extractLayer, type BuiltArtifact } from "../../lib/artifact";
-import { OciError, pullImage, pushImage, RegistryClient, resolveTag, type PushImageOptions } from "../../lib/oci";
+import {
+    fetchBlob,
+    fetchManifest,
+    OciError,
+    pullImage,
+    pushBlob,
+    pushImage,
+    pushManifest,
+    RegistryClient,
+    resolveTag,
+    sha256Digest,
+    type PushImageOptions,
+} from "../../lib/oci";
 import { samplePoliciesDir } from "../harness/paths";
 import {
     assertSameTree,
@@ -116,7 +128,8 @@ describe("OCI push/pull: anonymous registry over HTTP", () => {
             assert.equal(e.code, "tag-conflict");
             assert.match(e.message, /tag "v1"/);
             assert.ok(e.message.includes(sample.manifestDigest) && e.message.includes(changed.manifestDigest), e.message);
-            assert.match(e.message, /--force/);
+            assert.equal(e.reason, "tag-exists");
+            assert.doesNotMatch(e.message, /--force/, "the hint is the caller's");
             return true;
         });
         assert.equal((await skopeoInspectRaw(reg, "policies/sample", "v1")).raw, sample.manifest.toString());
@@ -267,6 +280,38 @@ describe("OCI push/pull: anonymous registry over HTTP", () => {
             client.close();
             absent.close();
         }
+    });
+
+    it("single steps: pushBlob skips what is there, pushManifest tags a manifest of its blobs, fetchManifest/fetchBlob read them back", async () => {
+        const url = reg.url("policies/steps");
+        const payload = Buffer.from('{"critical":{"type":"example"}}');
+        const config = Buffer.from("{}");
+        const first = await pushBlob({ url, blob: { data: payload } });
+        assert.deepEqual([first.digest, first.size, first.uploaded], [sha256Digest(payload), payload.length, true]);
+        assert.equal((await pushBlob({ url, blob: { data: payload } })).uploaded, false, "the second push finds the blob");
+        await pushBlob({ url, blob: { data: config } });
+        const layerFile = path.join(tmp, "step-layer");
+        fs.writeFileSync(layerFile, payload);
+        assert.equal((await pushBlob({ url, blob: { path: layerFile, digest: first.digest, size: payload.length } })).uploaded, false);
+
+        const manifest = Buffer.from(
+            JSON.stringify({
+                schemaVersion: 2,
+                mediaType: "application/vnd.oci.image.manifest.v1+json",
+                config: { mediaType: "application/vnd.oci.empty.v1+json", digest: sha256Digest(config), size: config.length },
+                layers: [{ mediaType: "application/vnd.example.payload.v1+json", digest: first.digest, size: payload.length }],
+            }),
+        );
+        const tag = `${sample.manifestDigest.replace(":", "-")}.sig`;
+        const pushed = await pushManifest({ url, reference: tag, manifest });
+        assert.equal(pushed.digest, sha256Digest(manifest));
+        const fetched = await fetchManifest({ url, reference: tag });
+        assert.ok(fetched && fetched.body.equals(manifest) && fetched.digest === pushed.digest, "the manifest reads back byte for byte");
+        assert.equal((await fetchManifest({ url, reference: pushed.digest }))?.digest, pushed.digest, "by digest too");
+        assert.equal(await fetchManifest({ url, reference: "absent" }), undefined, "an absent tag is undefined, not an error");
+        assert.ok((await fetchBlob({ url, digest: first.digest, size: payload.length })).equals(payload));
+        await assert.rejects(fetchBlob({ url, digest: sha256Digest("never pushed") }), (e: unknown) => e instanceof OciError && e.code === "not-found");
+        await assert.rejects(pushManifest({ url, reference: "bad tag", manifest }), (e: unknown) => e instanceof OciError && e.code === "reference");
     });
 
     it("clear errors for a missing tag and an unreachable registry", async () => {

@@ -86,40 +86,43 @@ describe("OCI push/pull: htpasswd Basic auth over TLS", () => {
         }
     });
 
-    it("wrong password: 401 error names registry and repository, suggests --creds, leaks nothing", async () => {
+    it("wrong password: 401 error names registry, repository, action and user, leaks nothing, leaves the hint to the caller", async () => {
         const wrong = "Wr0ng-" + reg.password!;
         await assert.rejects(pushImage(opts({ credentials: { username: reg.username!, password: wrong }, tag: "v2" })), (e: unknown) => {
             assert.ok(e instanceof OciError && e.code === "auth" && e.status === 401, String(e));
             assert.ok(e.message.includes(reg.host), e.message);
             assert.ok(e.message.includes("policies/sample"), e.message);
-            assert.match(e.message, /--creds/);
+            assert.equal(e.reason, "credentials-rejected");
+            assert.deepEqual([e.host, e.repository, e.username], [reg.host, "policies/sample", reg.username]);
+            assert.match(e.action ?? "", /^look up manifest v2$/);
+            assert.doesNotMatch(e.message, /--creds|--insecure|--ca-file|policy-stack:/, "no front end's wording in the library");
             for (const text of [e.message, String(e.stack), JSON.stringify(e), String(e)]) assertNoSecret(text, reg.username!, wrong);
             return true;
         });
         assert.equal(await resolveTag({ url: reg.url("policies/sample"), tag: "v2", credentials: opts().credentials, caFile: reg.caFile }), undefined);
     });
 
-    it("no credentials: says authentication is required and how to give it", async () => {
+    it("no credentials: says authentication is required, with the reason for the caller's hint", async () => {
         await assert.rejects(
             resolveTag({ url: reg.url("policies/sample"), tag: "v1", caFile: reg.caFile }),
-            (e: unknown) => e instanceof OciError && e.code === "auth" && /authentication required/.test(e.message) && /--creds/.test(e.message),
+            (e: unknown) => e instanceof OciError && e.code === "auth" && /authentication required/.test(e.message) && e.reason === "credentials-required" && !/--creds/.test(e.message),
         );
     });
 
     it("TLS without the CA: verification fails with a hint, and plain HTTP is never tried", async () => {
         await assert.rejects(resolveTag({ url: reg.url("policies/sample"), tag: "v1", credentials: opts().credentials }), (e: unknown) => {
-            assert.ok(e instanceof OciError && e.code === "tls", String(e));
-            assert.match(e.message, /--ca-file/);
+            assert.ok(e instanceof OciError && e.code === "tls" && e.reason === "tls-failed", String(e));
+            assert.doesNotMatch(e.message, /--ca-file/);
             return true;
         });
         // Explicit insecure means plain HTTP, which this TLS-only registry refuses (HEAD and GET fail differently).
         await assert.rejects(
             resolveTag({ url: reg.url("policies/sample"), tag: "v1", credentials: opts().credentials, insecure: true }),
-            (e: unknown) => e instanceof OciError && e.code === "tls" && /requires TLS/.test(e.message) && /--insecure/.test(e.message),
+            (e: unknown) => e instanceof OciError && e.code === "tls" && /requires TLS/.test(e.message) && e.reason === "server-requires-tls",
         );
         await assert.rejects(
             pullImage({ url: reg.url("policies/sample"), tag: "v1", credentials: opts().credentials, insecure: true }),
-            (e: unknown) => e instanceof OciError && e.code === "tls" && /requires TLS/.test(e.message),
+            (e: unknown) => e instanceof OciError && e.code === "tls" && /requires TLS/.test(e.message) && e.reason === "server-requires-tls",
         );
     });
 });

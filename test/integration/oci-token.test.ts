@@ -102,7 +102,8 @@ describe("OCI push/pull: token auth (Bearer)", () => {
         await assert.rejects(pushImage(opts(reg.url("policies/sample"), sample, { credentials: { username: reg.username!, password: wrong } })), (e: unknown) => {
             assert.ok(e instanceof OciError && e.code === "auth", String(e));
             assert.ok(e.message.includes(reg.host) && e.message.includes("policies/sample"), e.message);
-            assert.match(e.message, /--creds/);
+            assert.ok(e.reason === "credentials-rejected" && e.username === reg.username, `reason ${e.reason}, user ${e.username}`);
+            assert.doesNotMatch(e.message, /--creds/, "the hint is the caller's");
             for (const t of [e.message, String(e.stack), String(e)]) assertNoSecret(t, reg.username!, wrong);
             return true;
         });

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 
 import { ConfigError, parseStackConfig } from "../../lib/config";
 import { OciError, parseOciUrl } from "../../lib/oci";
-import { redactUrlCredentials } from "../../lib/oci/reference";
+import { redactUrlCredentials, suggestOciUrl } from "../../lib/oci/reference";
 
 const PASSWORDS = ["s3cr3t-Pw", "p:a@ss-word", "pa/ss@w:rd", "@:@:@x"];
 
@@ -30,6 +30,7 @@ describe("hardening: credentials in URLs are refused without being echoed", () =
                         assert.ok(!e.message.includes(pw), `leaks the password: ${e.message}`);
                         assert.ok(!e.message.includes(`bob:${pw}`), e.message);
                         assert.match(e.message, /\*\*\*@/);
+                        if (/credentials in the URL/.test(e.message)) assert.equal(e.reason, "credentials-in-url", "the caller names its own way to pass credentials");
                         return true;
                     },
                 );
@@ -56,6 +57,14 @@ describe("hardening: credentials in URLs are refused without being echoed", () =
             );
         });
     }
+
+    it("suggestOciUrl: the oci:// form of a bare or http(s) address, credentials hidden; nothing for other schemes", () => {
+        assert.equal(suggestOciUrl("ghcr.io/acme/policies"), "oci://ghcr.io/acme/policies");
+        assert.equal(suggestOciUrl("https://ghcr.io/acme/policies"), "oci://ghcr.io/acme/policies");
+        assert.equal(suggestOciUrl("http://bob:p:a@ss@ghcr.io/acme/policies"), "oci://***@ghcr.io/acme/policies");
+        assert.equal(suggestOciUrl("oci://ghcr.io/acme/policies"), undefined);
+        assert.equal(suggestOciUrl("ftp://ghcr.io/acme/policies"), undefined);
+    });
 
     it("leaves URLs without credentials (and digests) untouched", () => {
         const digest = `oci://ghcr.io/org/repo@sha256:${"b".repeat(64)}`;

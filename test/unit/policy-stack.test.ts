@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseStackConfig, type RegistryConfig } from "../../lib/config";
 import { enforcementPatches } from "../../lib/policies/enforcement";
-import { clusterSettings, effectiveEnforcement, registryCaFile, registryCredentials, tagConflictWarning } from "../../lib/policyStack";
+import { clusterSettings, effectiveEnforcement, registryCaFile, registryCredentials } from "../../lib/policyStack";
 import type { PreparedPolicy } from "../../lib/publish";
 
 const ctx = { project: "policy-stack", stack: "dev", projectDir: "/project" };
@@ -63,19 +63,5 @@ describe("the policies output's enforcement", () => {
             { name: "validates", namespace: undefined, kind: "ClusterPolicy", enforcement: "Enforce" },
             { name: "mutates", namespace: undefined, kind: "ClusterPolicy", enforcement: "None" },
         ]);
-    });
-});
-
-describe("the preview's tag-conflict warning", () => {
-    const state = { tag: "1.0.0", pushUrl: "oci://ghcr.io/acme/p", localDigest: "sha256:new", publishedDigest: "sha256:old", force: false };
-    test("the tag holds other content: says what pulumi up will refuse and the two ways out", () => {
-        assert.equal(tagConflictWarning(state),
-            'policy-stack:artifactTag = "1.0.0": oci://ghcr.io/acme/p:1.0.0 already holds sha256:old, and the policies now build sha256:new; ' +
-            "pulumi up will refuse to move the tag: bump artifactTag (the semver range picks the new tag) or set forcePush true");
-    });
-    test("no warning when the tag is new or unreadable, holds the same content, or may move", () => {
-        assert.equal(tagConflictWarning({ ...state, publishedDigest: undefined }), undefined);
-        assert.equal(tagConflictWarning({ ...state, publishedDigest: "sha256:new" }), undefined);
-        assert.equal(tagConflictWarning({ ...state, force: true }), undefined);
     });
 });

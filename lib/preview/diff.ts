@@ -1,8 +1,8 @@
 /**
  * Pure comparison of two policy sets, for previews ("what will this artifact change?").
  */
-import { digestOf } from "./policies/normalise";
-import type { Enforcement, Policy } from "./policies/types";
+import { digestOf } from "../policies/normalise";
+import type { Enforcement, Policy } from "../policies/types";
 
 export interface RuleSummary {
     name: string;
@@ -106,6 +106,11 @@ export function diffPolicySets(before: PolicySummary[], after: PolicySummary[]):
         }
     }
     return diff;
+}
+
+/** True when any policy was added, removed or changed. */
+export function hasDifferences(d: PolicyDiff): boolean {
+    return d.added.length + d.removed.length + d.changed.length > 0;
 }
 
 /** One-line summary: `policies: +added ~changed -removed`. */

@@ -2,7 +2,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { diffPolicySets, formatDiff, policyKey, summarise, type PolicySummary } from "../../lib/diff";
+import { diffPolicySets, formatDiff, policyKey, summarise, type PolicySummary } from "../../lib/preview/diff";
 import { loadPolicyDir } from "../../lib/policies";
 import { samplePoliciesDir } from "../harness/paths";
 import { copyTree, tempDir } from "../fixtures/tree";

@@ -1,4 +1,4 @@
-import type { Credentials } from "./credentials";
+import type { Credential } from "../credentials";
 
 /**
  * Removes secrets from text that may reach a terminal, a log or a test report. Every error path of
@@ -19,7 +19,7 @@ export class Redactor {
      * `user:pass`, its base64 (the Basic header and docker config `auth` field), base64url, and the
      * URL-encoded password (query strings).
      */
-    addCredentials(creds: Credentials | undefined): this {
+    addCredentials(creds: Credential | undefined): this {
         if (!creds) return this;
         const pair = `${creds.username}:${creds.password}`;
         this.add(creds.password);
