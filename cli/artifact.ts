@@ -3,7 +3,8 @@
  * `artifact`: build, push, diff and pull the Kyverno policy artifact as a Flux OCI artifact.
  * Flag names follow the Flux CLI (`flux build|push|diff|pull artifact`) where they mean the same.
  *
- * Exit codes: 0 success (diff: no differences), 1 failure (diff: differences), 2 usage error.
+ * Exit codes: 0 success (diff: no differences; verify: verified), 1 failure (diff: differences;
+ * verify: not signed by a given key), 2 usage error.
  * Errors are one line on stderr, except a refused policy directory: one problem per line, grouped
  * by cause (or, with --output json, the whole list as JSON on stdout). Credentials never appear in
  * any output.
@@ -71,13 +72,15 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
     push: {
         summary: "Build the artifact and push it to an OCI registry (blobs first, manifest last)",
-        usage: "artifact push --path DIR --url oci://HOST[:PORT]/REPO --tag TAG [--creds USER:PASS] [--insecure] [--ca-file F] [--force] [--output json]",
+        usage: "artifact push --path DIR --url oci://HOST[:PORT]/REPO --tag TAG [--sign-key FILE [--sign-key-password-env VAR]] [--creds USER:PASS] [--insecure] [--ca-file F] [--force] [--output json]",
         flags: {
             path: { type: "string", metavar: "DIR", help: "policy directory (required)" },
             url: URL_FLAG,
             tag: { type: "string", metavar: "TAG", help: "tag to push (required)" },
             ...ANNOTATION_FLAGS,
             force: { type: "boolean", help: "move the tag even if it points at different content" },
+            "sign-key": { type: "string", metavar: "FILE", help: "sign the pushed digest with this private key (cosign generate-key-pair, or PKCS#8 ECDSA P-256)" },
+            "sign-key-password-env": { type: "string", metavar: "VAR", help: "environment variable holding the signing key's password" },
             output: OUTPUT_FLAG,
             ...CONNECTION_FLAGS,
         },
@@ -108,6 +111,19 @@ const COMMANDS: Record<string, CommandSpec> = {
         },
         required: ["url", "output-dir"],
         load: () => require("./commands/pull") as typeof import("./commands/pull"),
+    },
+    verify: {
+        summary: "Check that an artifact is signed by one of the keys, as cosign verify --key does (exit 1 when not)",
+        usage: "artifact verify --url oci://HOST[:PORT]/REPO --tag TAG --key FILE [--creds USER:PASS] [--insecure] [--ca-file F] [--output json]",
+        flags: {
+            url: URL_FLAG,
+            tag: { type: "string", metavar: "TAG", help: "tag to verify (required unless the URL has @digest)" },
+            key: { type: "string", metavar: "FILE", help: "PEM public key(s) to trust, e.g. cosign.pub (required)" },
+            output: OUTPUT_FLAG,
+            ...CONNECTION_FLAGS,
+        },
+        required: ["url", "key"],
+        load: () => require("./commands/verify") as typeof import("./commands/verify"),
     },
 };
 
