@@ -168,6 +168,28 @@ export class RegistryClient {
         );
     }
 
+    /**
+     * Asks the registry to mount `digest` from another of its repositories (distribution spec
+     * "mounting a blob from another repository"): true when it did (201), so nothing travels.
+     * False when it declined: it opened an upload session instead (202; closed again here), or the
+     * credentials may not read the other repository. The caller then copies the bytes.
+     */
+    async mountBlob(digest: string, fromRepository: string): Promise<boolean> {
+        const url = this.url("blobs/uploads/");
+        url.searchParams.set("mount", digest);
+        url.searchParams.set("from", fromRepository);
+        const res = await this.transport.send({ method: "POST", url, scope: this.scope(true), retry: false });
+        if (res.status === 201) {
+            this.stats.blobsMounted++;
+            return true;
+        }
+        if (res.status === 202 && res.headers.location) {
+            // Best effort: an abandoned session is only garbage for the registry to collect.
+            await this.transport.send({ method: "DELETE", url: new URL(res.headers.location, res.url), scope: this.scope(true), retry: false }).catch(() => undefined);
+        }
+        return false;
+    }
+
     /** GET a small blob into memory, verifying its digest (and size when given). */
     async getBlob(digest: string, size?: number): Promise<Buffer> {
         const res = await this.transport.send({ method: "GET", url: this.url(`blobs/${digest}`), scope: this.scope(false) });

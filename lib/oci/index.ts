@@ -38,3 +38,4 @@ export {
     type FetchManifestOptions,
     type FetchBlobOptions,
 } from "./pull";
+export { copyImage, type CopyEndpoint, type CopyImageOptions, type CopyImageResult } from "./copy";

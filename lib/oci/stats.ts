@@ -19,6 +19,8 @@ export interface OciStats {
     blobsUploaded: number;
     /** Blobs found already present (HEAD 200) and so not uploaded. */
     blobsSkipped: number;
+    /** Blobs the registry mounted from another of its repositories, so not uploaded. */
+    blobsMounted: number;
     /** Blobs downloaded and verified. */
     blobsDownloaded: number;
 }
@@ -34,6 +36,7 @@ export function newStats(): OciStats {
         bytesDownloaded: 0,
         blobsUploaded: 0,
         blobsSkipped: 0,
+        blobsMounted: 0,
         blobsDownloaded: 0,
     };
 }

@@ -1,0 +1,88 @@
+/**
+ * copyImage between repositories of one registry (blob mount: nothing travels) and across two
+ * (anonymous HTTP → htpasswd over TLS, each with its own credentials): the manifest bytes and
+ * digest are the same at both ends, a second copy moves nothing, and a cosign signature copied
+ * along still verifies at the destination, because it names the digest, which did not change.
+ */
+import { strict as assert } from "node:assert";
+import * as crypto from "node:crypto";
+import { after, before, describe, it } from "node:test";
+
+import type { BuiltArtifact } from "../../lib/artifact";
+import { copyImage, fetchManifest, OciError, pushImage, resolveTag, type ClientOptions } from "../../lib/oci";
+import { publicKeyOf, signArtifact, verifyArtifact, type SigningKey } from "../../lib/signing";
+import { startRegistry, type RegistryHandle } from "../harness/registry";
+import { buildSample, layersOf } from "../support/registry-artifact";
+
+describe("copyImage: the same bytes in another repository or registry", () => {
+    let anon: RegistryHandle;
+    let tls: RegistryHandle;
+    let sample: BuiltArtifact;
+    let digest: string;
+    let key: SigningKey;
+    const fast: ClientOptions = { retry: { baseDelayMs: 20 } };
+    const tlsClient = (): ClientOptions => ({ ...fast, caFile: tls.caFile, credentials: { username: tls.username!, password: tls.password! } });
+
+    before(async () => {
+        [anon, tls] = await Promise.all([startRegistry({ mode: "anonymous" }), startRegistry({ mode: "basic-tls" })]);
+        sample = await buildSample();
+        digest = (await pushImage({ ...fast, url: anon.url("dev/policies"), tag: "1.0.0", manifest: sample.manifest, config: sample.config, layers: layersOf(sample) })).digest;
+        const { privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+        key = { privateKey, publicKey: publicKeyOf(privateKey), kind: "pkcs8" };
+    });
+    after(async () => {
+        await Promise.all([anon?.stop(), tls?.stop()]);
+    });
+
+    it("same registry: every blob mounted, the manifest byte for byte", async () => {
+        const result = await copyImage({ from: { ...fast, url: anon.url("dev/policies"), digest }, to: { ...fast, url: anon.url("prod/policies"), tag: "1.0.0" } });
+        assert.equal(result.digest, digest);
+        assert.equal(result.mounted.length, 2, "config and layer mounted");
+        assert.deepEqual([result.copied, result.present], [[], []]);
+        assert.equal(result.stats.to.blobsMounted, 2);
+        assert.equal(result.stats.to.blobsUploaded, 0);
+        const [source, copy] = await Promise.all([
+            fetchManifest({ ...fast, url: anon.url("dev/policies"), reference: digest }),
+            fetchManifest({ ...fast, url: anon.url("prod/policies"), reference: "1.0.0" }),
+        ]);
+        assert.ok(source && copy);
+        assert.ok(copy.body.equals(source.body));
+        assert.equal(copy.digest, digest);
+    });
+
+    it("another registry with its own credentials over TLS: blobs streamed, same digest; a second copy moves nothing", async () => {
+        const to = { ...tlsClient(), url: tls.url("prod/policies"), tag: "1.0.0" };
+        const first = await copyImage({ from: { ...fast, url: anon.url("dev/policies"), digest }, to });
+        assert.equal(first.digest, digest);
+        assert.equal(first.copied.length, 2);
+        assert.equal(first.mounted.length, 0, "no mount across registries");
+        assert.equal(await resolveTag({ ...tlsClient(), url: tls.url("prod/policies"), tag: "1.0.0" }), digest);
+
+        const again = await copyImage({ from: { ...fast, url: anon.url("dev/policies"), digest }, to });
+        assert.deepEqual([again.present.length, again.copied.length, again.mounted.length, again.stats.to.blobsUploaded], [2, 0, 0, 0]);
+    });
+
+    it("the signature follows the bytes: copied beside the artifact, it verifies at the destination", async () => {
+        const signed = await signArtifact({ ...fast, url: anon.url("dev/policies"), digest, key });
+        const sigDigest = await resolveTag({ ...fast, url: anon.url("dev/policies"), tag: signed.signatureTag });
+        assert.ok(sigDigest);
+        // Before the copy there is nothing at the destination to verify.
+        const beforeCopy = await verifyArtifact({ ...tlsClient(), url: tls.url("signed/policies"), digest, publicKeys: [key.publicKey] });
+        assert.equal(beforeCopy.status, "unsigned", beforeCopy.message);
+
+        await copyImage({ from: { ...fast, url: anon.url("dev/policies"), digest }, to: { ...tlsClient(), url: tls.url("signed/policies"), tag: "1.0.0" } });
+        await copyImage({ from: { ...fast, url: anon.url("dev/policies"), digest: sigDigest }, to: { ...tlsClient(), url: tls.url("signed/policies"), tag: signed.signatureTag } });
+        const verdict = await verifyArtifact({ ...tlsClient(), url: tls.url("signed/policies"), tag: "1.0.0", publicKeys: [key.publicKey] });
+        assert.equal(verdict.status, "verified", verdict.message);
+        assert.equal(verdict.digest, digest);
+    });
+
+    it("a digest the source does not hold is refused, and the destination tag is not created", async () => {
+        const missing = `sha256:${"0".repeat(64)}`;
+        const err = await copyImage({ from: { ...fast, url: anon.url("dev/policies"), digest: missing }, to: { ...fast, url: anon.url("prod/other"), tag: "1.0.0" } }).catch((e: unknown) => e);
+        assert.ok(err instanceof OciError, String(err));
+        assert.equal(err.code, "not-found");
+        assert.equal(await resolveTag({ ...fast, url: anon.url("prod/policies"), tag: "1.0.0" }), digest, "the same lookup finds a tag that exists");
+        assert.equal(await resolveTag({ ...fast, url: anon.url("prod/other"), tag: "1.0.0" }), undefined);
+    });
+});
