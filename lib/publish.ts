@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadPolicyDir } from "./policies";
 import { buildArtifact } from "./artifact";
-import { pushImage } from "./oci";
+import { pushImage, type ClientOptions } from "./oci";
+import { loadSigningKey, shortFingerprint, signArtifact } from "./signing";
 import { policyKey, summarise, type PolicySummary } from "./diff";
 
 /** A policy as the program and its outputs describe it. */
@@ -95,11 +96,28 @@ export interface PublishInputs {
     username?: string;
     password?: string;
     force: boolean;
+    /** PEM private key to sign the pushed manifest with (a secret); no signature without it. */
+    signingKey?: string;
+    /** Its password (a secret). */
+    signingKeyPassword?: string;
+    /** The fingerprint the preview saw (`sha256:<hex>` of its public half); the signature refuses any other key. */
+    signingKeyFingerprint?: string;
+}
+
+/** The signature `publishArtifact` stored beside the artifact. */
+export interface PublishedSignature {
+    /** cosign's `sha256-<hex>.sig` tag. */
+    tag: string;
+    /** Digest of the signature manifest. */
+    digest: string;
+    keyFingerprint: string;
 }
 
 export interface PublishResult {
     digest: string;
     blobsUploaded: number;
+    /** Present when a signing key was given. */
+    signature?: PublishedSignature;
 }
 
 /**
@@ -120,22 +138,43 @@ export async function publishArtifact(inputs: PublishInputs): Promise<PublishRes
                     "run pulumi up again to publish what is there now",
             );
         }
+        const connection: ClientOptions = {
+            credentials: inputs.username !== undefined && inputs.password !== undefined
+                ? { username: inputs.username, password: inputs.password }
+                : undefined,
+            insecure: inputs.insecure,
+            caFile: inputs.caFile,
+        };
         const result = await pushImage({
+            ...connection,
             url: inputs.url,
             tag: inputs.tag,
             manifest: built.manifest,
             config: built.config,
             configDescriptor: built.configDescriptor,
             layers: [built.layer],
-            credentials: inputs.username !== undefined && inputs.password !== undefined
-                ? { username: inputs.username, password: inputs.password }
-                : undefined,
-            insecure: inputs.insecure,
-            caFile: inputs.caFile,
             force: inputs.force,
         });
-        return { digest: result.digest, blobsUploaded: result.stats.blobsUploaded };
+        // Signed after the push and before the resource returns, so the OCIRepository, which
+        // waits for this resource, never points at an unsigned tag of this stack.
+        const signature = inputs.signingKey === undefined ? undefined : await signPushed(inputs, result.digest, connection);
+        return { digest: result.digest, blobsUploaded: result.stats.blobsUploaded, signature };
     } finally {
         await fs.promises.rm(built.layer.path, { force: true });
     }
+}
+
+/**
+ * Signs the pushed manifest (cosign's classic `.sig`, replacing what was there: the stack's key is
+ * the one that counts). The key's fingerprint must be the one the preview showed, so a key changed
+ * in between cannot sign unnoticed.
+ */
+async function signPushed(inputs: PublishInputs, digest: string, connection: ClientOptions): Promise<PublishedSignature> {
+    const key = await loadSigningKey(inputs.signingKey!, inputs.signingKeyPassword);
+    const fingerprint = key.publicKey.fingerprint;
+    if (inputs.signingKeyFingerprint !== undefined && fingerprint !== inputs.signingKeyFingerprint) {
+        throw new Error(`the signing key is ${shortFingerprint(fingerprint)}, not the ${shortFingerprint(inputs.signingKeyFingerprint)} the preview showed; run pulumi up again`);
+    }
+    const signed = await signArtifact({ ...connection, url: inputs.url, digest, key, replace: true });
+    return { tag: signed.signatureTag, digest: signed.signatureDigest, keyFingerprint: fingerprint };
 }
