@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { loadPolicyDir } from "./policies";
 import { buildArtifact } from "./artifact";
 import { pushImage, type ClientOptions } from "./oci";
-import { loadSigningKey, shortFingerprint, signArtifact } from "./signing";
+import { loadSigningKey, shortFingerprint, signArtifact, type SigningKey } from "./signing";
 import { policyKey, summarise, type PolicySummary } from "./diff";
 
 /** A policy as the program and its outputs describe it. */
@@ -138,6 +138,8 @@ export async function publishArtifact(inputs: PublishInputs): Promise<PublishRes
                     "run pulumi up again to publish what is there now",
             );
         }
+        // The key is checked before anything is pushed: a push it could not sign would leave the tag unsigned.
+        const key = inputs.signingKey === undefined ? undefined : await signingKeyOf(inputs);
         const connection: ClientOptions = {
             credentials: inputs.username !== undefined && inputs.password !== undefined
                 ? { username: inputs.username, password: inputs.password }
@@ -157,7 +159,7 @@ export async function publishArtifact(inputs: PublishInputs): Promise<PublishRes
         });
         // Signed after the push and before the resource returns, so the OCIRepository, which
         // waits for this resource, never points at an unsigned tag of this stack.
-        const signature = inputs.signingKey === undefined ? undefined : await signPushed(inputs, result.digest, connection);
+        const signature = key === undefined ? undefined : await signPushed(inputs.url, result.digest, key, connection);
         return { digest: result.digest, blobsUploaded: result.stats.blobsUploaded, signature };
     } finally {
         await fs.promises.rm(built.layer.path, { force: true });
@@ -165,16 +167,20 @@ export async function publishArtifact(inputs: PublishInputs): Promise<PublishRes
 }
 
 /**
- * Signs the pushed manifest (cosign's classic `.sig`, replacing what was there: the stack's key is
- * the one that counts). The key's fingerprint must be the one the preview showed, so a key changed
- * in between cannot sign unnoticed.
+ * The signing key, opened. Its fingerprint must be the one the preview showed, so a key changed in
+ * between cannot sign unnoticed.
  */
-async function signPushed(inputs: PublishInputs, digest: string, connection: ClientOptions): Promise<PublishedSignature> {
+async function signingKeyOf(inputs: PublishInputs): Promise<SigningKey> {
     const key = await loadSigningKey(inputs.signingKey!, inputs.signingKeyPassword);
     const fingerprint = key.publicKey.fingerprint;
     if (inputs.signingKeyFingerprint !== undefined && fingerprint !== inputs.signingKeyFingerprint) {
         throw new Error(`the signing key is ${shortFingerprint(fingerprint)}, not the ${shortFingerprint(inputs.signingKeyFingerprint)} the preview showed; run pulumi up again`);
     }
-    const signed = await signArtifact({ ...connection, url: inputs.url, digest, key, replace: true });
-    return { tag: signed.signatureTag, digest: signed.signatureDigest, keyFingerprint: fingerprint };
+    return key;
+}
+
+/** Signs the pushed manifest (cosign's classic `.sig`, replacing what was there: the stack's key is the one that counts). */
+async function signPushed(url: string, digest: string, key: SigningKey, connection: ClientOptions): Promise<PublishedSignature> {
+    const signed = await signArtifact({ ...connection, url, digest, key, replace: true });
+    return { tag: signed.signatureTag, digest: signed.signatureDigest, keyFingerprint: key.publicKey.fingerprint };
 }
