@@ -16,6 +16,7 @@ import { loadPublicKeys, loadSigningKey, verifyArtifact } from "../../lib/signin
 import { cosignFixture, ecKeyPair, pkcs8Pem, spkiPem } from "../support/signing-fixtures";
 import { signingKeySecretSpec } from "../support/signing-secrets";
 import { assertNoSecrets } from "../support/secrets-scan";
+import { publishedSignatureLine } from "../../lib/preview/signature";
 import { samplePoliciesDir } from "../harness/paths";
 import { tempDir } from "../support/registry-artifact";
 import { startRegistry, type RegistryHandle } from "../harness/registry";
@@ -136,6 +137,18 @@ describe("PolicyArtifact dynamic provider against a real registry", () => {
             await artifactProvider.update!("id", olds, news);
             assert.equal((await verify("4.0.0", spkiPem(privateKey))).status, "verified", "the new key signed");
             assert.equal((await verify("4.0.0", cosignFixture.pub)).status, "other-key", "the old key's signature was replaced");
+        });
+
+        test("the preview's signature line: signed by a trusted key, or not (the tag of the first test is unsigned)", async () => {
+            const { privateKey } = ecKeyPair();
+            const pem = pkcs8Pem(privateKey);
+            await artifactProvider.create!(await inputs(samplePoliciesDir, "5.0.0", { signingKey: pem, signingKeyFingerprint: await fingerprint(pem) }));
+            const signing = { verification: "cosign" as const, publicKeys: loadPublicKeys(spkiPem(privateKey)).map((k) => ({ pem: k.pem, fingerprint: k.fingerprint })), identities: [] };
+            const connection = { url: reg.url("policies"), signing, credentials: { username: reg.username!, password: reg.password! }, caFile: reg.caFile, insecure: false };
+            assert.match((await publishedSignatureLine({ ...connection, tag: "5.0.0" }))!, /^signature: oci:\/\/\S+:5\.0\.0 is signed by a trusted key \(sha256:[0-9a-f]{16}\)$/);
+            assert.match((await publishedSignatureLine({ ...connection, tag: "1.0.0" }))!, /^signature: oci:\/\/\S+:1\.0\.0 is NOT signed by a trusted key, so Flux refuses it: sha256:[0-9a-f]{64} has no cosign signature/);
+            assert.match((await publishedSignatureLine({ ...connection, tag: "1.0.0", signing: { ...signing, publicKeys: [{ pem: cosignFixture.pub, fingerprint: "sha256:x" }] } }))!,
+                /is NOT signed by a trusted key, so Flux refuses it/);
         });
 
         test("a key other than the one the preview saw is refused before the push, naming fingerprints only", async () => {
