@@ -83,9 +83,10 @@ export interface PolicyStackOutputs {
  * enforcement. On a preview it also compares the policies with the published artifact and logs
  * the differences.
  *
- * Order: the push needs the registry, never the cluster; Flux and Kyverno do not wait for each
- * other; the registry Secrets wait for Flux (its namespace); the OCIRepository waits for Flux,
- * the push and the Secrets; the Kustomization for Kyverno.
+ * Order: the push (and its signature) needs the registry, never the cluster; Flux and Kyverno do
+ * not wait for each other; the registry and verification-key Secrets wait for Flux (its
+ * namespace); the OCIRepository waits for Flux, the push and the Secrets; the Kustomization for
+ * Kyverno.
  *
  * Its children keep the names (and, through aliases, the URNs) they had when the program created
  * them at the top level, so a stack from before this component sees no replacement. Those names
