@@ -5,11 +5,12 @@
  */
 export { PolicyStack, type PolicyStackArgs, type PolicyStackOutputs } from "./components/policyStack";
 export { readStackConfig, type ReadStackConfigOptions } from "./components/config";
-export { preparePolicyArtifact } from "./components/policyArtifact";
+export { preparePolicyArtifact, type ArtifactSignature } from "./components/policyArtifact";
 export type { ClusterAccess } from "./components/cluster";
 export {
     ConfigError, DEFAULTS, KNOWN_KEYS, parseStackConfig,
     type ArtifactConfig, type ClusterConfig, type Enforcement, type FluxConfig, type KyvernoConfig, type ParseContext, type RegistryConfig, type StackConfig,
+    type OidcIdentity, type SigningConfig, type TrustedKey, type Verification,
 } from "./lib/config";
 export type { PreparedArtifact } from "./lib/publish";
 export type { PolicyEnforcement } from "./lib/policyStack";

@@ -31,14 +31,40 @@ export interface PolicyArtifactArgs {
     password?: pulumi.Input<string>;
     /** Move the tag if it holds different content. Defaults to `false`. */
     force?: pulumi.Input<boolean>;
+    /**
+     * PEM private key the pushed manifest is signed with (cosign's `.sig`); stored only as a Pulumi
+     * secret input. Defaults to none: the artifact is not signed.
+     */
+    signingKey?: pulumi.Input<string>;
+    /** Password of `signingKey`; stored only as a Pulumi secret input. Defaults to none. */
+    signingKeyPassword?: pulumi.Input<string>;
+    /**
+     * Fingerprint of `signingKey`'s public half (`sha256:<hex>`, see lib/signing): a plain input, so
+     * that a new key re-signs an unchanged artifact. Required with `signingKey`.
+     */
+    signingKeyFingerprint?: pulumi.Input<string>;
 }
 
-export interface ArtifactState extends Omit<PublishInputs, "password"> {
+/** The signature stored beside the artifact. */
+export interface ArtifactSignature {
+    /** cosign's `sha256-<hex>.sig` tag in the artifact's repository. */
+    tag: string;
+    /** Digest of the signature manifest. */
+    digest: string;
+    /** Fingerprint of the key that signed. */
+    keyFingerprint: string;
+}
+
+export interface ArtifactState extends Omit<PublishInputs, "password" | "signingKey" | "signingKeyPassword"> {
     policies: Record<string, PolicyEntry>;
     password?: string;
+    signingKey?: string;
+    signingKeyPassword?: string;
     repository: string;
     revision: string;
     blobsUploaded?: number;
+    signatureTag?: string;
+    signatureDigest?: string;
 }
 
 /**
@@ -96,17 +122,18 @@ async function publish(inputs: PublishInputs): Promise<PublishResult> {
 export const artifactProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: ArtifactState, news: ArtifactState): Promise<pulumi.dynamic.DiffResult> {
         // The directory path is deliberately not compared: moving the checkout changes nothing shipped.
-        const watched: (keyof ArtifactState)[] = ["url", "tag", "digest"];
+        // A new signing key signs again (the key itself is a secret input, compared by fingerprint).
+        const watched: (keyof ArtifactState)[] = ["url", "tag", "digest", "signingKeyFingerprint"];
         const changed = watched.filter((key) => olds[key] !== news[key]);
         return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
     },
     async create(inputs: ArtifactState): Promise<pulumi.dynamic.CreateResult> {
         const result = await publish(inputs);
-        return { id: `${inputs.url}:${inputs.tag}`, outs: stateOf(inputs, result.blobsUploaded) };
+        return { id: `${inputs.url}:${inputs.tag}`, outs: stateOf(inputs, result) };
     },
     async update(_id: string, _olds: ArtifactState, news: ArtifactState): Promise<pulumi.dynamic.UpdateResult> {
         const result = await publish(news);
-        return { outs: stateOf(news, result.blobsUploaded) };
+        return { outs: stateOf(news, result) };
     },
     async delete(): Promise<void> {
         // Published artifacts are releases: other stacks and rollbacks may still pull them, so
@@ -114,9 +141,10 @@ export const artifactProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-function stateOf(inputs: ArtifactState, blobsUploaded: number): ArtifactState {
-    const { password: _password, ...rest } = inputs;
-    return { ...rest, blobsUploaded };
+/** The outputs: the inputs less every secret (registry password, signing key and its password), plus what the push did. */
+function stateOf(inputs: ArtifactState, result: PublishResult): ArtifactState {
+    const { password: _password, signingKey: _key, signingKeyPassword: _keyPassword, ...rest } = inputs;
+    return { ...rest, blobsUploaded: result.blobsUploaded, signatureTag: result.signature?.tag, signatureDigest: result.signature?.digest };
 }
 
 /** The artifact resource. Its inputs are the per-policy map and the digest; see the provider above. */
@@ -127,16 +155,20 @@ class PolicyArtifactResource extends pulumi.dynamic.Resource {
     public readonly revision!: pulumi.Output<string>;
     public readonly repository!: pulumi.Output<string>;
     public readonly policies!: pulumi.Output<Record<string, PolicyEntry>>;
+    public readonly signatureTag!: pulumi.Output<string | undefined>;
+    public readonly signatureDigest!: pulumi.Output<string | undefined>;
+    public readonly signingKeyFingerprint!: pulumi.Output<string | undefined>;
 
     constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
-        super(artifactProvider, name, { blobsUploaded: undefined, ...props }, opts, "policy-stack", "PolicyArtifact");
+        super(artifactProvider, name, { blobsUploaded: undefined, signatureTag: undefined, signatureDigest: undefined, ...props }, opts, "policy-stack", "PolicyArtifact");
     }
 }
 
 /**
  * The team's policies as a Flux OCI artifact in a registry. Built locally during the program run
  * (so preview knows the digest and each policy's content hash), pushed by `pulumi up` only when
- * the digest, tag or URL changed.
+ * the digest, tag or URL changed; with a signing key, signed right after the push (and again when
+ * the key changes).
  */
 export class PolicyArtifact extends pulumi.ComponentResource {
     public static readonly type = "policy-stack:artifact:PolicyArtifact";
@@ -149,7 +181,9 @@ export class PolicyArtifact extends pulumi.ComponentResource {
     public readonly revision: pulumi.Output<string>;
     /** The policies in the artifact: kind, name and enforcement. */
     public readonly policies: { name: string; namespace?: string; kind: string; enforcement: string }[];
-    /** The resource that pushes; depend on it to wait for the push. */
+    /** The signature stored beside the artifact; undefined when the stack does not sign. */
+    public readonly signature: pulumi.Output<ArtifactSignature | undefined>;
+    /** The resource that pushes (and signs); depend on it to wait for both. */
     public readonly resource: pulumi.CustomResource;
 
     constructor(name: string, args: PolicyArtifactArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -177,14 +211,20 @@ export class PolicyArtifact extends pulumi.ComponentResource {
             username: args.username,
             password: args.password === undefined ? undefined : pulumi.secret(args.password),
             force: args.force ?? false,
+            signingKey: args.signingKey === undefined ? undefined : pulumi.secret(args.signingKey),
+            signingKeyPassword: args.signingKeyPassword === undefined ? undefined : pulumi.secret(args.signingKeyPassword),
+            signingKeyFingerprint: args.signingKeyFingerprint,
             policies,
-        }, { parent: this, additionalSecretOutputs: ["password"] });
+        }, { parent: this, additionalSecretOutputs: ["password", "signingKey", "signingKeyPassword"] });
         this.resource = resource;
         this.url = resource.url;
         this.tag = resource.tag;
         this.digest = resource.digest;
         this.revision = resource.revision;
+        // Known (undefined) at preview when the stack does not sign, rather than unknown.
+        this.signature = args.signingKey === undefined ? pulumi.output(undefined) : pulumi.all([resource.signatureTag, resource.signatureDigest, resource.signingKeyFingerprint]).apply(([tag, digest, keyFingerprint]) =>
+            tag !== undefined && digest !== undefined && keyFingerprint !== undefined ? { tag, digest, keyFingerprint } : undefined);
         this.policies = prepared.policies.map((p) => ({ name: p.name, namespace: p.namespace, kind: p.kind, enforcement: p.enforcement }));
-        this.registerOutputs({ url: this.url, tag: this.tag, digest: this.digest, revision: this.revision });
+        this.registerOutputs({ url: this.url, tag: this.tag, digest: this.digest, revision: this.revision, signature: this.signature });
     }
 }

@@ -4,7 +4,7 @@ import { DEFAULTS, durationSeconds } from "../lib/config";
 import { FLUX_WAIT_COMMAND, fluxWaitEnvironment } from "../lib/fluxWait";
 import type { ClusterAccess } from "./cluster";
 import { kubectlEnvironment } from "./kubectlEnvironment";
-import { Kustomization, KustomizationDependency, KustomizePatch, OCIRepository } from "./crds/flux";
+import { Kustomization, KustomizationDependency, KustomizePatch, OCIRepository, OCIRepositoryVerification } from "./crds/flux";
 
 export interface PolicySourceArgs {
     /**
@@ -33,6 +33,12 @@ export interface PolicySourceArgs {
     caSecretName?: pulumi.Input<string>;
     /** Plain HTTP to the registry. Defaults to `false`. */
     insecure?: pulumi.Input<boolean>;
+    /**
+     * `spec.verify`: Flux pulls only signed artifacts (a Secret of `*.pub` keys, or OIDC identities),
+     * and the Flux status check also waits for SourceVerified=True. Its presence is a plain value:
+     * it decides what the check waits for. Defaults to none (no verification).
+     */
+    verify?: OCIRepositoryVerification;
     /** Reconcile interval of both objects. Defaults to `1m`. */
     interval?: pulumi.Input<string>;
     /** Kustomization `spec.timeout` and how long `pulumi up` waits for Flux, in seconds. Defaults to 300. */
@@ -64,9 +70,9 @@ const NO_AWAIT = { "pulumi.com/skipAwait": "true" };
  * The Flux objects that deliver the policies: an OCIRepository that pulls the artifact by semver
  * range, and a Kustomization that applies it (pruning, waiting, with the stack's enforcement
  * patches). A Flux status check after them asks Flux to reconcile and waits, so `pulumi up`
- * returns once Flux has pulled and applied this stack's revision, or fails with Flux's own Ready
- * messages. A new tag changes neither object (the semver range selects it): only the check runs
- * again.
+ * returns once Flux has pulled and applied this stack's revision (and verified its signature, with
+ * `verify`), or fails with Flux's own Ready and SourceVerified messages. A new tag changes neither
+ * object (the semver range selects it): only the check runs again.
  */
 export class PolicySource extends pulumi.ComponentResource {
     public static readonly type = "policy-stack:flux:PolicySource";
@@ -99,6 +105,7 @@ export class PolicySource extends pulumi.ComponentResource {
                 insecure: args.insecure ?? false,
                 interval,
                 timeout: "60s",
+                verify: args.verify,
             },
         }, { parent: this, dependsOn: args.sourceDependsOn });
 
@@ -131,7 +138,7 @@ export class PolicySource extends pulumi.ComponentResource {
             // which runs `create` again.
             create: FLUX_WAIT_COMMAND,
             environment: kubectlEnvironment(args.cluster, (context) => pulumi.all([revision, namespace, sourceName]).apply(([r, ns, n]) =>
-                fluxWaitEnvironment({ namespace: ns, name: n, revision: r, timeoutSeconds, context }))),
+                fluxWaitEnvironment({ namespace: ns, name: n, revision: r, timeoutSeconds, context, verify: args.verify !== undefined }))),
             triggers: [revision, generation(this.ociRepository), generation(this.kustomization)],
             logging: "stderr",
         }, { parent: this, dependsOn: [this.ociRepository, this.kustomization] });

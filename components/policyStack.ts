@@ -2,18 +2,22 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import {
     durationSeconds, registryHost, type ArtifactConfig, type ClusterConfig, type Enforcement, type FluxConfig, type KyvernoConfig, type RegistryConfig,
+    type SigningConfig, type Verification,
 } from "../lib/config";
 import { enforcementPatches } from "../lib/policies/enforcement";
 import { clusterSettings, effectiveEnforcement, registryCaFile, registryCredentials, type PolicyEnforcement } from "../lib/policyStack";
 import type { PreparedArtifact } from "../lib/publish";
 import { compareWithPublished, previewReport, tagConflictWarning, type Comparison } from "../lib/preview";
+import { publishedSignatureLine } from "../lib/preview/signature";
+import { fluxVerification, trustsKeys, verificationSecretName } from "../lib/verification";
 import { Cluster } from "./cluster";
 import { Flux } from "./flux";
 import { Kyverno } from "./kyverno";
 import { LocalRegistry } from "./localRegistry";
-import { PolicyArtifact } from "./policyArtifact";
+import { PolicyArtifact, type ArtifactSignature } from "./policyArtifact";
 import { PolicySource } from "./policySource";
 import { RegistryAccess } from "./registryAccess";
+import { VerificationKeys } from "./verificationKeys";
 
 /**
  * Everything the stack needs, validated before anything is created: the sections of a
@@ -36,6 +40,11 @@ export interface PolicyStackArgs {
     flux: FluxConfig;
     /** Kyverno's Helm chart. */
     kyverno: KyvernoConfig;
+    /**
+     * The key `pulumi up` signs the artifact with (kept secret here) and what Flux verifies with
+     * (lib/config/signing.ts). Defaults to neither signing nor verification.
+     */
+    signing?: SigningConfig;
 }
 
 /** What the stack reports (the program's stack outputs, which other stacks read through a StackReference). */
@@ -62,6 +71,10 @@ export interface PolicyStackOutputs {
     kyvernoVersion: pulumi.Output<string>;
     ociRepository: { name: pulumi.Output<string>; namespace: pulumi.Output<string> };
     kustomization: { name: pulumi.Output<string>; namespace: pulumi.Output<string> };
+    /** The artifact's cosign signature (its `.sig` tag and digest, the key's fingerprint); undefined when the stack does not sign. */
+    artifactSignature: pulumi.Output<ArtifactSignature | undefined>;
+    /** `cosign`: Flux applies only artifacts signed by a trusted key or identity. */
+    verification: Verification;
 }
 
 /**
@@ -70,9 +83,10 @@ export interface PolicyStackOutputs {
  * enforcement. On a preview it also compares the policies with the published artifact and logs
  * the differences.
  *
- * Order: the push needs the registry, never the cluster; Flux and Kyverno do not wait for each
- * other; the registry Secrets wait for Flux (its namespace); the OCIRepository waits for Flux,
- * the push and the Secrets; the Kustomization for Kyverno.
+ * Order: the push (and its signature) needs the registry, never the cluster; Flux and Kyverno do
+ * not wait for each other; the registry and verification-key Secrets wait for Flux (its
+ * namespace); the OCIRepository waits for Flux, the push and the Secrets; the Kustomization for
+ * Kyverno.
  *
  * Its children keep the names (and, through aliases, the URNs) they had when the program created
  * them at the top level, so a stack from before this component sees no replacement. Those names
@@ -88,6 +102,8 @@ export class PolicyStack extends pulumi.ComponentResource {
     public readonly kyverno: Kyverno;
     /** The pull and CA Secrets; undefined when the registry needs neither. */
     public readonly registryAccess?: RegistryAccess;
+    /** The Secret of public keys Flux verifies with; undefined unless Flux verifies with keys. */
+    public readonly verificationKeys?: VerificationKeys;
     public readonly source: PolicySource;
     public readonly outputs: PolicyStackOutputs;
 
@@ -101,6 +117,7 @@ export class PolicyStack extends pulumi.ComponentResource {
         // Kept secret wherever it is stored: the push resource's inputs, the pull Secret.
         const secretCredentials = credentials && { username: credentials.username, password: pulumi.secret(credentials.password) };
         const caFile = registryCaFile(registry);
+        const signing: SigningConfig = args.signing ?? { verification: "none", publicKeys: [], identities: [] };
 
         // Previews say which policies change against what Flux serves now, and warn early about what
         // the push would refuse. Read-only and best effort: an unreachable registry only costs the report.
@@ -139,6 +156,10 @@ export class PolicyStack extends pulumi.ComponentResource {
             username: secretCredentials?.username,
             password: secretCredentials?.password,
             force: artifact.force,
+            // Secret from here on; the fingerprint is plain, so a new key signs again.
+            signingKey: signing.key === undefined ? undefined : pulumi.secret(signing.key),
+            signingKeyPassword: signing.keyPassword === undefined ? undefined : pulumi.secret(signing.keyPassword),
+            signingKeyFingerprint: signing.keyFingerprint,
         }, { ...child, dependsOn: this.localRegistry ? [this.localRegistry.container] : [] });
 
         this.flux = new Flux("flux", { cluster, version: flux.version, installManifest: flux.installManifest }, child);
@@ -162,10 +183,22 @@ export class PolicyStack extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: this.flux.resources })
             : undefined;
 
+        // Signature verification: the trusted keys as a Secret beside the pull and CA Secrets (keyless
+        // verification needs none), and the OCIRepository's spec.verify.
+        this.verificationKeys = trustsKeys(signing)
+            ? new VerificationKeys("verification-keys", {
+                cluster,
+                publicKeys: signing.publicKeys,
+                namespace: flux.namespace,
+                secretName: verificationSecretName(flux.sourceName),
+            }, { parent: this, dependsOn: this.flux.resources })
+            : undefined;
+        const verify = fluxVerification(signing, this.verificationKeys ? verificationSecretName(flux.sourceName) : undefined);
+
         // One patch per distinct enforcement shape (not per policy); the `policies` output still
         // reports each policy's enforcement.
         const patches = enforcementPatches(prepared.policies, args.enforcement);
-        const secrets = this.registryAccess?.secrets ?? [];
+        const secrets = [...(this.registryAccess?.secrets ?? []), ...(this.verificationKeys ? [this.verificationKeys.secret] : [])];
         this.source = new PolicySource("policy-source", {
             cluster,
             sourceName: flux.sourceName,
@@ -176,6 +209,7 @@ export class PolicyStack extends pulumi.ComponentResource {
             secretName: this.registryAccess?.pullSecretName,
             caSecretName: this.registryAccess?.caSecretName,
             insecure: registry.insecure,
+            verify,
             interval: flux.interval,
             timeoutSeconds: durationSeconds(flux.reconcileTimeout),
             patches: patches.map((p) => ({ patch: p.patch, target: p.target })),
@@ -187,6 +221,16 @@ export class PolicyStack extends pulumi.ComponentResource {
             // The engine waits for the report before it disconnects.
             const done = pulumi.runtime.rpcKeepAlive();
             void this.logPreview(comparison, args).finally(done);
+        }
+        if (comparison && signing.verification !== "none") {
+            // Whether what Flux selects now is signed by a key it trusts: best effort, as the comparison.
+            const done = pulumi.runtime.rpcKeepAlive();
+            void comparison
+                .then((c) => publishedSignatureLine({
+                    url: registry.pushUrl, tag: c instanceof Error ? undefined : c.publishedTag, signing, credentials, insecure: registry.insecure, caFile,
+                }))
+                .then((line) => (line === undefined ? undefined : pulumi.log.info(line, this.artifact.resource)))
+                .finally(done);
         }
 
         this.outputs = {
@@ -205,6 +249,8 @@ export class PolicyStack extends pulumi.ComponentResource {
             kyvernoVersion: this.kyverno.appVersion,
             ociRepository: { name: this.source.ociRepository.metadata.name, namespace: this.source.ociRepository.metadata.namespace },
             kustomization: { name: this.source.name, namespace: this.source.namespace },
+            artifactSignature: this.artifact.signature,
+            verification: signing.verification,
         };
         this.registerOutputs(this.outputs);
     }

@@ -1,7 +1,8 @@
 /**
  * The Flux status check: `lib/sh/flux-wait.sh` asks Flux to reconcile a revision now, waits for
  * Flux to report it applied and Ready, and when that does not happen within the timeout fails
- * quoting Flux's own Ready messages (a wrong registry password, a policy the API rejects), which
+ * quoting Flux's own Ready messages (a wrong registry password, a policy the API rejects) and, when
+ * the source verifies signatures, its SourceVerified message (an unsigned artifact), which
  * pulumi-kubernetes' own await never shows. Pure module: the PolicySource component runs the
  * script through `@pulumi/command`, with `kubectl` as the client so any kubeconfig works (client
  * certificates, tokens, exec plugins).
@@ -20,6 +21,11 @@ export interface FluxWaitOptions {
     context?: string;
     /** Seconds between polls. Defaults to 2. */
     pollSeconds?: number;
+    /**
+     * The OCIRepository verifies signatures (`spec.verify`): also wait for its SourceVerified
+     * condition to be True, and quote it when it is not. Defaults to false.
+     */
+    verify?: boolean;
 }
 
 /** The resources flux-wait.sh reads and annotates (the end-to-end tests use the same names). */
@@ -35,7 +41,8 @@ export const FLUX_WAIT_COMMAND = scriptCommand(FLUX_WAIT_SCRIPT);
 /**
  * The Command's environment, less KUBECONFIG_DATA: the script (kubectl.sh and flux-wait.sh) and
  * its parameters. Exit 0 once the Kustomization's lastAppliedRevision is the revision and its
- * Ready condition is True for the current generation.
+ * Ready condition is True for the current generation (and, with `verify`, the OCIRepository's
+ * SourceVerified condition is True).
  */
 export function fluxWaitEnvironment(o: FluxWaitOptions): Record<string, string> {
     return {
@@ -45,6 +52,8 @@ export function fluxWaitEnvironment(o: FluxWaitOptions): Record<string, string> 
         FLUX_REVISION: o.revision,
         TIMEOUT_SECONDS: wholeSeconds(o.timeoutSeconds),
         POLL_SECONDS: String(o.pollSeconds ?? 2),
+        // Only when on: the environment of a stack without verification stays as it was.
+        ...(o.verify ? { FLUX_VERIFY: "true" } : {}),
         ...kubectlVariables(o.context),
     };
 }

@@ -12,6 +12,7 @@ import { withHint } from "./oci/errors";
 import { pushImage, type PushResult } from "./oci/push";
 import { stackHintFor } from "./config/registryHints";
 import { policyKey, summarise, type PolicySummary } from "./preview/diff";
+import { loadSigningKey, shortFingerprint, signArtifact, type SigningKey } from "./signing";
 
 /** A policy as the program and its outputs describe it. */
 export interface PreparedPolicy {
@@ -132,11 +133,28 @@ export interface PublishInputs {
     username?: string;
     password?: string;
     force: boolean;
+    /** PEM private key to sign the pushed manifest with (a secret); no signature without it. */
+    signingKey?: string;
+    /** Its password (a secret). */
+    signingKeyPassword?: string;
+    /** The fingerprint the preview saw (`sha256:<hex>` of its public half); the signature refuses any other key. */
+    signingKeyFingerprint?: string;
+}
+
+/** The signature `publishArtifact` stored beside the artifact. */
+export interface PublishedSignature {
+    /** cosign's `sha256-<hex>.sig` tag. */
+    tag: string;
+    /** Digest of the signature manifest. */
+    digest: string;
+    keyFingerprint: string;
 }
 
 export interface PublishResult {
     digest: string;
     blobsUploaded: number;
+    /** Present when a signing key was given. */
+    signature?: PublishedSignature;
 }
 
 /**
@@ -145,16 +163,21 @@ export interface PublishResult {
  */
 export async function publishArtifact(inputs: PublishInputs): Promise<PublishResult> {
     try {
+        // The key is checked before anything is pushed: a push it could not sign would leave the tag unsigned.
+        const key = inputs.signingKey === undefined ? undefined : await signingKeyOf(inputs);
+        const connection: ClientOptions = {
+            credentials: inputs.username !== undefined && inputs.password !== undefined ? { username: inputs.username, password: inputs.password } : undefined,
+            insecure: inputs.insecure,
+            caFile: inputs.caFile,
+        };
         const result = await publishPolicies({
+            ...connection,
             path: inputs.path,
             url: inputs.url,
             tag: inputs.tag,
             source: inputs.source,
             sourceRevision: inputs.sourceRevision,
             created: inputs.created,
-            credentials: inputs.username !== undefined && inputs.password !== undefined ? { username: inputs.username, password: inputs.password } : undefined,
-            insecure: inputs.insecure,
-            caFile: inputs.caFile,
             force: inputs.force,
             onBuilt: (_set, built) => {
                 if (built.manifestDigest !== inputs.digest) {
@@ -165,8 +188,30 @@ export async function publishArtifact(inputs: PublishInputs): Promise<PublishRes
                 }
             },
         });
-        return { digest: result.digest, blobsUploaded: result.stats.blobsUploaded };
+        // Signed after the push and before the resource returns, so the OCIRepository, which
+        // waits for this resource, never points at an unsigned tag of this stack.
+        const signature = key === undefined ? undefined : await signPushed(inputs.url, result.digest, key, connection);
+        return { digest: result.digest, blobsUploaded: result.stats.blobsUploaded, signature };
     } catch (e) {
         throw withHint(e, stackHintFor());
     }
+}
+
+/**
+ * The signing key, opened. Its fingerprint must be the one the preview showed, so a key changed in
+ * between cannot sign unnoticed.
+ */
+async function signingKeyOf(inputs: PublishInputs): Promise<SigningKey> {
+    const key = await loadSigningKey(inputs.signingKey!, inputs.signingKeyPassword);
+    const fingerprint = key.publicKey.fingerprint;
+    if (inputs.signingKeyFingerprint !== undefined && fingerprint !== inputs.signingKeyFingerprint) {
+        throw new Error(`the signing key is ${shortFingerprint(fingerprint)}, not the ${shortFingerprint(inputs.signingKeyFingerprint)} the preview showed; run pulumi up again`);
+    }
+    return key;
+}
+
+/** Signs the pushed manifest (cosign's classic `.sig`, replacing what was there: the stack's key is the one that counts). */
+async function signPushed(url: string, digest: string, key: SigningKey, connection: ClientOptions): Promise<PublishedSignature> {
+    const signed = await signArtifact({ ...connection, url, digest, key, replace: true });
+    return { tag: signed.signatureTag, digest: signed.signatureDigest, keyFingerprint: key.publicKey.fingerprint };
 }

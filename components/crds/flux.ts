@@ -32,6 +32,23 @@ export interface OCILayerSelector {
     operation?: pulumi.Input<"extract" | "copy">;
 }
 
+/** A keyless signer Flux accepts: regular expressions over the certificate's OIDC issuer and subject. */
+export interface OIDCIdentityMatch {
+    issuer: pulumi.Input<string>;
+    subject: pulumi.Input<string>;
+}
+
+/** `OCIRepository.spec.verify`: Flux pulls only artifacts whose signature verifies. */
+export interface OCIRepositoryVerification {
+    provider: pulumi.Input<"cosign" | "notation">;
+    /** A Secret whose `*.pub` entries are the trusted public keys (cosign); omit for keyless verification. */
+    secretRef?: pulumi.Input<LocalObjectReference>;
+    /** Keyless (cosign): the identities whose Fulcio certificates are trusted; any one matching suffices. */
+    matchOIDCIdentity?: pulumi.Input<pulumi.Input<OIDCIdentityMatch>[]>;
+    /** A Secret with a Sigstore `trusted_root.json`, for a private Sigstore instance. */
+    trustedRootSecretRef?: pulumi.Input<LocalObjectReference>;
+}
+
 /** `source.toolkit.fluxcd.io/v1` OCIRepository spec. */
 export interface OCIRepositorySpec {
     /** oci://host/repository of the artifact, as seen from the cluster. */
@@ -44,6 +61,7 @@ export interface OCIRepositorySpec {
     certSecretRef?: pulumi.Input<LocalObjectReference>;
     serviceAccountName?: pulumi.Input<string>;
     provider?: pulumi.Input<"generic" | "aws" | "azure" | "gcp">;
+    verify?: pulumi.Input<OCIRepositoryVerification>;
     /** Plain HTTP to the registry. */
     insecure?: pulumi.Input<boolean>;
     interval: pulumi.Input<string>;

@@ -4,6 +4,7 @@
  * it, so a changed default is one line here (and the README's table).
  */
 import type { Enforcement } from "./enforcement";
+import type { Verification } from "./signing";
 
 /** Defaults that point at the latest upstream releases. */
 export const DEFAULTS = {
@@ -25,6 +26,8 @@ export const DEFAULTS = {
     kyvernoChart: "kyverno",
     kyvernoRepository: "https://kyverno.github.io/kyverno/",
     kyvernoNamespace: "kyverno",
+    /** Without any key or identity set; with one, `cosign`. */
+    verification: "none" as Verification,
 } as const;
 
 /** The release `install.yaml` of a Flux version, the default of `fluxInstallManifest`. */

@@ -1,7 +1,7 @@
 /**
  * Stack configuration: every key the program reads (`keys`), its default (`defaults`), and its
  * validation, one parser per section (`cluster`, `registry`, `artifact`, `enforcement`, `flux`,
- * `kyverno`) over one shared reader (`reader`), composed by `stack`. Pure: no Pulumi.
+ * `kyverno`, `signing`) over one shared reader (`reader`), composed by `stack`. Pure: no Pulumi.
  */
 export { ENFORCEMENTS, type Enforcement } from "./enforcement";
 export { DEFAULTS, defaultKindClusterName, fluxInstallManifestUrl } from "./defaults";
@@ -14,4 +14,5 @@ export {
 export type { ArtifactConfig } from "./artifact";
 export type { FluxConfig } from "./flux";
 export type { KyvernoConfig } from "./kyverno";
+export { VERIFICATIONS, type OidcIdentity, type SigningConfig, type TrustedKey, type Verification } from "./signing";
 export { parseStackConfig, type StackConfig } from "./stack";

@@ -1,7 +1,7 @@
 /** Every key the program reads, and which of them hold secrets. */
 
 /** Keys that hold secrets: their values never appear in error messages. */
-export const SECRET_KEYS = new Set(["registryPassword", "kubeconfig"]);
+export const SECRET_KEYS = new Set(["registryPassword", "kubeconfig", "signingKey", "signingKeyPassword"]);
 
 /** Every key the program reads, with a one-line description (used for "unknown key" hints and the README). */
 export const KNOWN_KEYS: Record<string, string> = {
@@ -33,4 +33,9 @@ export const KNOWN_KEYS: Record<string, string> = {
     kyvernoChartVersion: "Kyverno Helm chart version",
     kyvernoChart: "Kyverno chart: a local chart directory, or a chart name in kyvernoRepository",
     kyvernoRepository: "Kyverno Helm repository URL",
+    signingKey: "PEM private key pulumi up signs the artifact with: cosign generate-key-pair's, or PKCS#8 ECDSA P-256 (secret)",
+    signingKeyPassword: "password of signingKey (secret)",
+    verification: "none | cosign: Flux applies only signed artifacts",
+    verificationPublicKeys: "PEM public keys Flux trusts (default: signingKey's public half)",
+    verificationIdentities: "keyless signers Flux trusts: a list of {issuer, subject} regular expressions",
 };

@@ -13,6 +13,7 @@ import { parseFlux, type FluxConfig } from "./flux";
 import { parseKyverno, type KyvernoConfig } from "./kyverno";
 import { ConfigReader, type ParseContext } from "./reader";
 import { parseRegistry, type RegistryConfig } from "./registry";
+import { parseSigning, type SigningConfig } from "./signing";
 
 export interface StackConfig {
     stack: string;
@@ -22,6 +23,8 @@ export interface StackConfig {
     enforcement: Enforcement;
     flux: FluxConfig;
     kyverno: KyvernoConfig;
+    /** The key `pulumi up` signs with (secret) and what Flux verifies with. */
+    signing: SigningConfig;
 }
 
 /**
@@ -40,6 +43,7 @@ export function parseStackConfig(raw: Record<string, string | undefined>, ctx: P
         enforcement: parseEnforcement(reader),
         flux: parseFlux(reader),
         kyverno: parseKyverno(reader),
+        signing: parseSigning(reader),
     };
     reader.throwIfProblems();
     return config;

@@ -76,15 +76,35 @@ function scrypt(password: Buffer, e: Envelope): Promise<Buffer> {
     });
 }
 
+function scryptSync(password: Buffer, e: Envelope): Buffer {
+    try {
+        return crypto.scryptSync(password, e.salt, SECRETBOX_KEY_BYTES, { ...e.params, maxmem: SCRYPT_MAXMEM });
+    } catch {
+        throw new SigningError("key-format", "scrypt key derivation failed for the cosign private key");
+    }
+}
+
+function open(envelope: Envelope, key: Buffer): Buffer {
+    const plain = secretboxOpen(envelope.ciphertext, envelope.nonce, key);
+    key.fill(0);
+    if (!plain) throw new SigningError("key-password", "the password does not decrypt the cosign private key");
+    return plain;
+}
+
 /**
  * Decrypts the body of a cosign private key PEM block with `password` and returns the PKCS#8 DER
  * it holds. A wrong password is a `key-password` SigningError.
  */
 export async function decryptCosignKey(body: Buffer, password: Buffer): Promise<Buffer> {
     const envelope = parseEnvelope(body);
-    const key = await scrypt(password, envelope);
-    const plain = secretboxOpen(envelope.ciphertext, envelope.nonce, key);
-    key.fill(0);
-    if (!plain) throw new SigningError("key-password", "the password does not decrypt the cosign private key");
-    return plain;
+    return open(envelope, await scrypt(password, envelope));
+}
+
+/**
+ * `decryptCosignKey`, blocking (scrypt takes a tenth of a second or so): for validation that
+ * must stay synchronous, such as the stack's config.
+ */
+export function decryptCosignKeySync(body: Buffer, password: Buffer): Buffer {
+    const envelope = parseEnvelope(body);
+    return open(envelope, scryptSync(password, envelope));
 }

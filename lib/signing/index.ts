@@ -5,7 +5,7 @@
  * registry side (through lib/oci): `registry`.
  */
 export { SigningError, type SigningErrorCode } from "./errors";
-export { loadSigningKey, loadPublicKeys, publicKeyOf, shortFingerprint, type PublicKey, type SigningKey, type PrivateKeyKind } from "./keys";
+export { loadSigningKey, loadSigningKeySync, loadPublicKeys, publicKeyOf, shortFingerprint, type PublicKey, type SigningKey, type PrivateKeyKind } from "./keys";
 export { COSIGN_PRIVATE_KEY_TYPES } from "./cosignKey";
 export { simpleSigningPayload, parseSimpleSigningPayload, SIMPLE_SIGNING_TYPE, MAX_PAYLOAD_BYTES, type SimpleSigningClaims } from "./payload";
 export { signPayload, verifyPayload, decodeSignature } from "./signature";

@@ -13,7 +13,7 @@
 import * as crypto from "node:crypto";
 
 import { sha256Digest } from "../oci/digest";
-import { COSIGN_PRIVATE_KEY_TYPES, decryptCosignKey } from "./cosignKey";
+import { COSIGN_PRIVATE_KEY_TYPES, decryptCosignKey, decryptCosignKeySync } from "./cosignKey";
 import { SigningError } from "./errors";
 import { parsePemBlocks, type PemBlock } from "./pem";
 
@@ -96,13 +96,8 @@ function nodePrivateKey(block: PemBlock, kind: PrivateKeyKind, password: Buffer 
     }
 }
 
-/**
- * Loads the one private key in `pem` (a text with exactly one private key block; an `EC PARAMETERS`
- * or `PUBLIC KEY` block beside it is ignored). `password` opens cosign keys (cosign's
- * `COSIGN_PASSWORD`; may be empty, as cosign allows) and encrypted PKCS#8; it is ignored for
- * unencrypted keys. Every failure is a SigningError whose message holds neither key nor password.
- */
-export async function loadSigningKey(pem: string | Buffer, password?: string | Buffer): Promise<SigningKey> {
+/** The one private key block of `pem`, and how it is stored. */
+function privateKeyBlock(pem: string | Buffer): { block: PemBlock; kind: PrivateKeyKind } {
     const blocks = parsePemBlocks(asText(pem));
     const keys = blocks.filter((b) => !IGNORED_TYPES.has(b.type));
     if (keys.length === 0) {
@@ -113,23 +108,48 @@ export async function loadSigningKey(pem: string | Buffer, password?: string | B
     const block = keys[0];
     const kind = PRIVATE_TYPES[block.type];
     if (!kind) throw new SigningError("key-unsupported", `the signing key is a ${block.type} PEM block; expected ${Object.keys(PRIVATE_TYPES).join(", ")}`);
-    const pw = password === undefined ? undefined : Buffer.from(password);
+    return { block, kind };
+}
 
-    let privateKey: crypto.KeyObject;
-    if (kind === "cosign") {
-        if (pw === undefined) throw new SigningError("key-password", "the cosign private key is encrypted and no password was given");
-        const der = await decryptCosignKey(block.body, pw);
-        try {
-            privateKey = crypto.createPrivateKey({ key: der, format: "der", type: "pkcs8" });
-        } catch {
-            throw new SigningError("key-format", "the cosign private key decrypts to something that is not a PKCS#8 key");
-        } finally {
-            der.fill(0);
-        }
-    } else {
-        privateKey = nodePrivateKey(block, kind, pw);
+function cosignPassword(password: Buffer | undefined): Buffer {
+    if (password === undefined) throw new SigningError("key-password", "the cosign private key is encrypted and no password was given");
+    return password;
+}
+
+/** The key a decrypted cosign envelope holds (PKCS#8 DER, wiped once read). */
+function cosignPrivateKey(der: Buffer): crypto.KeyObject {
+    try {
+        return crypto.createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+    } catch {
+        throw new SigningError("key-format", "the cosign private key decrypts to something that is not a PKCS#8 key");
+    } finally {
+        der.fill(0);
     }
+}
+
+function signingKey(privateKey: crypto.KeyObject, kind: PrivateKeyKind): SigningKey {
     return { privateKey, publicKey: publicKeyOf(privateKey), kind };
+}
+
+/**
+ * Loads the one private key in `pem` (a text with exactly one private key block; an `EC PARAMETERS`
+ * or `PUBLIC KEY` block beside it is ignored). `password` opens cosign keys (cosign's
+ * `COSIGN_PASSWORD`; may be empty, as cosign allows) and encrypted PKCS#8; it is ignored for
+ * unencrypted keys. Every failure is a SigningError whose message holds neither key nor password.
+ */
+export async function loadSigningKey(pem: string | Buffer, password?: string | Buffer): Promise<SigningKey> {
+    const { block, kind } = privateKeyBlock(pem);
+    const pw = password === undefined ? undefined : Buffer.from(password);
+    if (kind !== "cosign") return signingKey(nodePrivateKey(block, kind, pw), kind);
+    return signingKey(cosignPrivateKey(await decryptCosignKey(block.body, cosignPassword(pw))), kind);
+}
+
+/** `loadSigningKey`, blocking: for validation that must stay synchronous (the stack's config). */
+export function loadSigningKeySync(pem: string | Buffer, password?: string | Buffer): SigningKey {
+    const { block, kind } = privateKeyBlock(pem);
+    const pw = password === undefined ? undefined : Buffer.from(password);
+    if (kind !== "cosign") return signingKey(nodePrivateKey(block, kind, pw), kind);
+    return signingKey(cosignPrivateKey(decryptCosignKeySync(block.body, cosignPassword(pw))), kind);
 }
 
 /**

@@ -18,6 +18,9 @@
  *   (test/support/kyverno-controllers.ts) that start and stop with their Deployments; the API
  *   server calls their webhooks on loopback, so policies really admit, deny and report.
  * - Pulumi: a local file backend, a private PULUMI_HOME, plugins only from PATH, no downloads.
+ * - Signing: the stack signs with a key the real cosign made (password-protected); Flux verifies
+ *   with its public half (spec.verify), the real `cosign verify` checks the same signature, and
+ *   artifacts moved onto the stack's tag behind its back (test/support/e2e-signing.ts) are refused.
  *
  * The steps share one stack and run in order; after the first failure the rest are skipped, and
  * the `after` hook prints every command's log, deletes any cluster left, stops every process.
@@ -40,7 +43,13 @@ import { locateToolChain, resolveToolBinDir } from "../harness/tools";
 import { E2eWorkspace } from "../harness/workspace";
 import { createPod, policyReportResults, startKyvernoWhenClusterExists, testPod, type ReportResult } from "../support/e2e-kyverno";
 import type { KyvernoControllers } from "../support/kyverno-controllers";
+import {
+    copyManifest, cosignKeyPair, cosignVerify, pushBehindTheBack, reconcileNow, replaySignature, signWithAnotherKey, sourceState,
+    type CosignKeyPair,
+} from "../support/e2e-signing";
 import { assertNoSecrets } from "../support/secrets-scan";
+import { signingKeySecretSpec } from "../support/signing-secrets";
+import { loadSigningKey } from "../../lib/signing";
 
 const PROJECT = "policy-stack";
 const STACK = "e2e";
@@ -75,6 +84,8 @@ let kubeconfigFile: string;
 /** kubectl against the stack's cluster (from its kubeconfig output), logged in the workspace. */
 let kube: Kubectl;
 let broken: string | undefined;
+/** The stack's signing key (the real cosign's, password-protected). */
+let signingKey: CosignKeyPair;
 const timings: { step: string; ms: number }[] = [];
 const suiteStart = Date.now();
 
@@ -231,9 +242,15 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
     }, { timeout: 10 * MIN });
 
     step("a fresh stack is configured: kind cluster, external registry with htpasswd over TLS, local Flux and Kyverno sources", 5 * MIN, async () => {
-        ({ policiesDir } = await seedStack(ws, { stack: STACK, registry, repository: REPOSITORY, fixtures, reconcileTimeoutS: RECONCILE_TIMEOUT_S }));
+        signingKey = await cosignKeyPair(ws);
+        ({ policiesDir } = await seedStack(ws, {
+            stack: STACK, registry, repository: REPOSITORY, fixtures, reconcileTimeoutS: RECONCILE_TIMEOUT_S,
+            signing: { key: signingKey.key, password: signingKey.password },
+        }));
         const cfg = JSON.parse((await ws.pulumiOk(["config", "--json"])).stdout);
         assert.equal(cfg[`${PROJECT}:registryPassword`].secret, true, "registryPassword is stored as a secret");
+        assert.equal(cfg[`${PROJECT}:signingKey`].secret, true, "signingKey is stored as a secret");
+        assert.equal(cfg[`${PROJECT}:signingKeyPassword`].secret, true, "signingKeyPassword is stored as a secret");
         assert.equal(cfg[`${PROJECT}:clusterMode`].value, "kind");
     });
 
@@ -324,6 +341,22 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.equal(repo.spec.provider, "generic", "the CRD default");
         assert.equal(condition(repo, "Ready").status, "True", `OCIRepository Ready: ${condition(repo, "Ready").message}`);
         assert.equal(repo.status.artifact.revision, revision);
+
+        // Signed at the push, verified by Flux with the key's public half from a Secret of *.pub entries.
+        assert.deepEqual(repo.spec.verify, { provider: "cosign", secretRef: { name: `${SOURCE_NAME}-cosign-keys` } });
+        assert.equal(condition(repo, "SourceVerified").status, "True", `OCIRepository SourceVerified: ${condition(repo, "SourceVerified").message}`);
+        const keys = await kube.getJson(["secret", "-n", FLUX_NS, `${SOURCE_NAME}-cosign-keys`]);
+        const entries = Object.entries(keys.data as Record<string, string>);
+        assert.equal(entries.length, 1);
+        assert.match(entries[0][0], /^cosign-[0-9a-f]{16}\.pub$/);
+        assert.equal(Buffer.from(entries[0][1], "base64").toString("utf8").trim(), signingKey.pub.trim(), "the Secret holds cosign.pub");
+        assert.equal(out.verification, "cosign");
+        assert.equal(out.artifactSignature.tag, `${out.artifactDigest.replace(":", "-")}.sig`);
+        assert.match(out.artifactSignature.digest, /^sha256:[0-9a-f]{64}$/);
+        assert.match(out.artifactSignature.keyFingerprint, /^sha256:[0-9a-f]{64}$/);
+        // The real cosign accepts the signature the program wrote (the README's flags).
+        const verified = await cosignVerify(ws, registry, REPOSITORY, TAG, signingKey.pubFile);
+        assert.equal(verified.code, 0, `cosign verify accepts the stack's signature: ${verified.output}`);
 
         const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.deepEqual(pick(ks.metadata.annotations, Object.keys(expectedAnnotations)), expectedAnnotations);
@@ -509,6 +542,8 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.equal(repo.status.artifact.revision, `${NEXT_TAG}@${out.artifactDigest}`, "Flux's semver range picked the new release");
         const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.equal(ks.status.lastAppliedRevision, `${NEXT_TAG}@${out.artifactDigest}`, "when pulumi up returns, Flux has applied the new revision");
+        assert.equal(out.artifactSignature.tag, `${out.artifactDigest.replace(":", "-")}.sig`, "the new release is signed");
+        assert.equal(condition(repo, "SourceVerified").status, "True", "and Flux verified it");
         const removed = await kube.run(["get", "clusterpolicies.kyverno.io", edited.removed.split("/").pop()!]);
         assert.notEqual(removed.code, 0, "the deleted policy was pruned from the cluster");
         await kube.getJson(["clusterpolicies.kyverno.io", edited.added.split("/").pop()!]);
@@ -632,6 +667,78 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
     });
 
+    let tamperFailures = "";
+    step("tampering: an unsigned artifact, then one signed with another key, moved onto the stack's tag behind its back: Flux refuses each, pulumi up fails quoting Flux, the cluster keeps the verified policies", 20 * MIN, async () => {
+        const out = await outputs();
+        const tag = out.artifactTag as string;
+        const verifiedRevision = `${tag}@${out.artifactDigest}`;
+        // The tampered artifact lacks one policy: had Flux applied it, pruning would delete that ClusterPolicy.
+        const dropped = "disallow-latest-tag";
+        const tamperedDir = path.join(ws.root, "tampered-policies");
+        fs.cpSync(policiesDir, tamperedDir, { recursive: true });
+        fs.rmSync(path.join(tamperedDir, `${dropped}.yaml`));
+        const keepsVerified = async (what: string) => {
+            const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+            assert.equal(ks.status.lastAppliedRevision, verifiedRevision, `${what}: the Kustomization keeps the last verified revision`);
+            await kube.getJson(["clusterpolicies.kyverno.io", dropped]);
+        };
+        // A shorter wait: a change of reconcileTimeout is also what makes up run the Flux status check again.
+        await ws.pulumiOk(["config", "set", "reconcileTimeout", "30s"]);
+
+        const tampered = await pushBehindTheBack(registry, REPOSITORY, tag, tamperedDir, "2030-01-01T00:00:00Z");
+        const unsigned = await reconcileNow(kube, FLUX_NS, SOURCE_NAME);
+        assert.equal(unsigned.verified.status, "False", `Flux refuses an unsigned artifact: ${JSON.stringify(unsigned)}`);
+        assert.match(unsigned.verified.message ?? "", /failed to verify the signature using provider 'cosign'/, JSON.stringify(unsigned));
+        assert.equal(unsigned.revision, verifiedRevision, "source-controller still serves the verified artifact");
+        await keepsVerified("unsigned");
+        const upUnsigned = await ws.pulumi(["up", "--yes"], { timeoutMs: 6 * MIN });
+        tamperFailures += upUnsigned.stdout + upUnsigned.stderr;
+        assert.notEqual(upUnsigned.code, 0, "pulumi up fails while Flux refuses the tag's artifact");
+        assert.ok((upUnsigned.stdout + upUnsigned.stderr).includes(`SourceVerified=False (${unsigned.verified.reason}): failed to verify the signature`),
+            `pulumi up quotes Flux's SourceVerified condition:\n${tail(upUnsigned.stdout + upUnsigned.stderr, 4000)}`);
+        await keepsVerified("unsigned, after pulumi up");
+
+        await signWithAnotherKey(registry, REPOSITORY, tampered);
+        const otherKey = await reconcileNow(kube, FLUX_NS, SOURCE_NAME);
+        assert.equal(otherKey.verified.status, "False", `Flux refuses another key's signature: ${JSON.stringify(otherKey)}`);
+        const upOtherKey = await ws.pulumi(["up", "--yes"], { timeoutMs: 6 * MIN });
+        tamperFailures += upOtherKey.stdout + upOtherKey.stderr;
+        assert.notEqual(upOtherKey.code, 0, "pulumi up fails again");
+        assert.match(otherKey.verified.message ?? "", /failed to verify the signature using provider 'cosign'/, JSON.stringify(otherKey));
+        assert.ok((upOtherKey.stdout + upOtherKey.stderr).includes(`SourceVerified=False (${otherKey.verified.reason}): ${otherKey.verified.message}`),
+            `pulumi up quotes Flux's message word for word:\n${tail(upOtherKey.stdout + upOtherKey.stderr, 4000)}`);
+        fs.writeFileSync(path.join(ws.logDir, "flux-refusals.txt"), `unsigned: ${JSON.stringify(unsigned.verified)}\nother key: ${JSON.stringify(otherKey.verified)}\n`);
+        await keepsVerified("other key");
+        // The real cosign agrees: neither the tag's artifact now nor its signature is trusted.
+        assert.notEqual((await cosignVerify(ws, registry, REPOSITORY, tag, signingKey.pubFile)).code, 0, "cosign verify refuses the tampered tag");
+
+        // A replay: the stack's own signature of the verified digest copied beside the tampered one.
+        // cosign refuses it (the signed payload names another digest); record what source-controller does.
+        const sameContent = await pushBehindTheBack(registry, REPOSITORY, tag, policiesDir, "2031-01-01T00:00:00Z");
+        await replaySignature(registry, REPOSITORY, out.artifactDigest, sameContent);
+        const replay = await reconcileNow(kube, FLUX_NS, SOURCE_NAME).catch((e: Error) => ({ error: e.message }));
+        const replayCosign = await cosignVerify(ws, registry, REPOSITORY, tag, signingKey.pubFile);
+        const replayNote = `replayed signature: source-controller ${JSON.stringify(replay)}; cosign verify exit ${replayCosign.code}\n`;
+        fs.writeFileSync(path.join(ws.logDir, "replay-observation.txt"), replayNote);
+        process.stderr.write(`e2e: ${replayNote}`);
+        assert.notEqual(replayCosign.code, 0, "cosign verify refuses a replayed signature");
+
+        // Moving the tag back to the verified manifest heals it: its signature is still there.
+        await copyManifest(registry, REPOSITORY, out.artifactDigest, tag);
+        await reconcileNow(kube, FLUX_NS, SOURCE_NAME);
+        const healing = await ws.pulumiOk(["up", "--yes"], { timeoutMs: 6 * MIN });
+        tamperFailures += healing.stdout + healing.stderr;
+        const healed = await sourceState(kube, FLUX_NS, SOURCE_NAME);
+        assert.equal(healed.verified.status, "True", JSON.stringify(healed));
+        assert.equal(healed.revision, verifiedRevision);
+        await keepsVerified("healed");
+        await ws.pulumiOk(["config", "set", "reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`]);
+        await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
+        await ws.pulumiOk(["preview", "--expect-no-changes"]);
+        // Last, so that a miss here costs no later step: the preview inside each failed up said it too, from the registry.
+        assert.match(upUnsigned.stdout + upUnsigned.stderr, /signature: \S+:\d\.\d\.\d is NOT signed by a trusted key, so Flux refuses it/, "the preview says the published artifact is not signed");
+    });
+
     step("no secret in plain text: state export, the engine's JSON events, every pulumi command's output, the errors provoked", 8 * MIN, async () => {
         const exported = (await ws.pulumiOk(["stack", "export"])).stdout;
         // The engine's structured preview (steps with old and new inputs and outputs, diagnostics).
@@ -653,6 +760,11 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             { username: registry.username, password: registry.password!, dockerConfigJson: [secretJson], extra: kubeconfigCredentials },
         );
         assert.ok(exported.includes('"ciphertext"'), "the export holds the secrets encrypted");
+        // The signing key and its password, in every form lib/signing's own scan knows.
+        assertNoSecrets(
+            { texts: { "pulumi stack export": exported, "pulumi preview --diff --json": events, "pulumi preview --diff": preview.stdout + preview.stderr, "wrong-password up": authFailure, "tampered ups": tamperFailures }, paths: pulumiLogs },
+            signingKeySecretSpec(signingKey.key, signingKey.password, (await loadSigningKey(signingKey.key, signingKey.password)).privateKey),
+        );
     });
 
     step("a tag outside the semver range fails pulumi preview with the program's message and changes nothing", 8 * MIN, async () => {

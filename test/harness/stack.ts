@@ -19,6 +19,8 @@ export interface StackSeed {
     repository: string;
     fixtures: { flux: ResolvedFluxInstall; kyverno: ResolvedKyvernoChart };
     reconcileTimeoutS: number;
+    /** A private key PEM and its password: the stack signs with it (signingKey, signingKeyPassword, both secret). Defaults to no signing. */
+    signing?: { key: string; password: string };
 }
 
 /**
@@ -44,5 +46,10 @@ export async function seedStack(ws: E2eWorkspace, seed: StackSeed): Promise<{ po
     await set("kyvernoChartVersion", fixtures.kyverno.version);
     await set("policiesPath", policiesDir);
     await set("reconcileTimeout", `${seed.reconcileTimeoutS}s`);
+    if (seed.signing) {
+        // `--`: a PEM value starts with dashes.
+        await ws.pulumiOk(["config", "set", "--secret", "signingKey", "--", seed.signing.key]);
+        await set("signingKeyPassword", seed.signing.password, true);
+    }
     return { policiesDir };
 }

@@ -1,7 +1,9 @@
 /**
  * The artifact resource's dynamic provider, called directly (as the engine would) against a real
  * registry with basic auth over TLS: create pushes, diff decides from url/tag/digest only,
- * update pushes the new content, and errors never carry the password.
+ * update pushes the new content, and errors never carry the password. With a signing key: the
+ * push is signed (verified by lib/signing as cosign would), an unchanged artifact is not signed
+ * again, a new key re-signs, and neither the key nor its password reaches the outputs.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,6 +12,11 @@ import * as path from "node:path";
 import { artifactProvider, type ArtifactState } from "../../components/policyArtifact";
 import { prepareArtifact } from "../../lib/publish";
 import { resolveTag } from "../../lib/oci";
+import { loadPublicKeys, loadSigningKey, verifyArtifact } from "../../lib/signing";
+import { cosignFixture, ecKeyPair, pkcs8Pem, spkiPem } from "../support/signing-fixtures";
+import { signingKeySecretSpec } from "../support/signing-secrets";
+import { assertNoSecrets } from "../support/secrets-scan";
+import { publishedSignatureLine } from "../../lib/preview/signature";
 import { samplePoliciesDir } from "../harness/paths";
 import { tempDir } from "../support/registry-artifact";
 import { startRegistry, type RegistryHandle } from "../harness/registry";
@@ -97,5 +104,66 @@ describe("PolicyArtifact dynamic provider against a real registry", () => {
         assert.ok(error instanceof Error);
         assert.match(error.message, new RegExp(`registry ${reg.host.replace(/[.]/g, "\\.")}, repository policies`));
         assert.ok(!error.message.includes("wrong:pass@word") && !error.message.includes(Buffer.from("bot:wrong:pass@word").toString("base64")));
+    });
+
+    describe("signing", () => {
+        const fingerprint = async (pem: string, password?: string) => (await loadSigningKey(pem, password)).publicKey.fingerprint;
+        const verify = (tag: string, pub: string) => verifyArtifact({
+            url: reg.url("policies"), tag, publicKeys: loadPublicKeys(pub), credentials: { username: reg.username!, password: reg.password! }, caFile: reg.caFile,
+        });
+        const cosignKey = { signingKey: cosignFixture.key, signingKeyPassword: cosignFixture.password };
+
+        test("create pushes and signs with a cosign key; the outputs name the signature and carry neither key nor password", async () => {
+            const news = await inputs(samplePoliciesDir, "4.0.0", { ...cosignKey, signingKeyFingerprint: await fingerprint(cosignFixture.key, cosignFixture.password) });
+            const result = await artifactProvider.create!(news);
+            const verdict = await verify("4.0.0", cosignFixture.pub);
+            assert.equal(verdict.status, "verified", verdict.message);
+            assert.equal(result.outs.signatureTag, `${news.digest.replace(":", "-")}.sig`);
+            assert.match(result.outs.signatureDigest, /^sha256:[0-9a-f]{64}$/);
+            assert.equal(result.outs.signingKeyFingerprint, news.signingKeyFingerprint);
+            assert.equal(result.outs.signingKey, undefined);
+            assert.equal(result.outs.signingKeyPassword, undefined);
+            const key = await loadSigningKey(cosignFixture.key, cosignFixture.password);
+            assertNoSecrets({ texts: { outputs: JSON.stringify(result.outs) } }, signingKeySecretSpec(cosignFixture.key, cosignFixture.password, key.privateKey));
+        });
+
+        test("diff: the same key is no change, a new key (by fingerprint) is one; update re-signs with it", async () => {
+            const olds = await inputs(samplePoliciesDir, "4.0.0", { ...cosignKey, signingKeyFingerprint: await fingerprint(cosignFixture.key, cosignFixture.password) });
+            assert.equal((await artifactProvider.diff!("id", olds, { ...olds, signingKeyPassword: "rotated" })).changes, false);
+            const { privateKey } = ecKeyPair();
+            const pem = pkcs8Pem(privateKey);
+            const news = { ...olds, signingKey: pem, signingKeyPassword: undefined, signingKeyFingerprint: await fingerprint(pem) };
+            assert.equal((await artifactProvider.diff!("id", olds, news)).changes, true);
+            await artifactProvider.update!("id", olds, news);
+            assert.equal((await verify("4.0.0", spkiPem(privateKey))).status, "verified", "the new key signed");
+            assert.equal((await verify("4.0.0", cosignFixture.pub)).status, "other-key", "the old key's signature was replaced");
+        });
+
+        test("the preview's signature line: signed by a trusted key, or not (the tag of the first test is unsigned)", async () => {
+            const { privateKey } = ecKeyPair();
+            const pem = pkcs8Pem(privateKey);
+            await artifactProvider.create!(await inputs(samplePoliciesDir, "5.0.0", { signingKey: pem, signingKeyFingerprint: await fingerprint(pem) }));
+            const signing = { verification: "cosign" as const, publicKeys: loadPublicKeys(spkiPem(privateKey)).map((k) => ({ pem: k.pem, fingerprint: k.fingerprint })), identities: [] };
+            const connection = { url: reg.url("policies"), signing, credentials: { username: reg.username!, password: reg.password! }, caFile: reg.caFile, insecure: false };
+            assert.match((await publishedSignatureLine({ ...connection, tag: "5.0.0" }))!, /^signature: oci:\/\/\S+:5\.0\.0 is signed by a trusted key \(sha256:[0-9a-f]{16}\)$/);
+            assert.match((await publishedSignatureLine({ ...connection, tag: "1.0.0" }))!, /^signature: oci:\/\/\S+:1\.0\.0 is NOT signed by a trusted key, so Flux refuses it: sha256:[0-9a-f]{64} has no cosign signature/);
+            assert.match((await publishedSignatureLine({ ...connection, tag: "1.0.0", signing: { ...signing, publicKeys: [{ pem: cosignFixture.pub, fingerprint: "sha256:x" }] } }))!,
+                /is NOT signed by a trusted key, so Flux refuses it/);
+        });
+
+        test("a key other than the one the preview saw is refused before the push, naming fingerprints only", async () => {
+            const news = await inputs(samplePoliciesDir, "4.0.0", { ...cosignKey, signingKeyFingerprint: "sha256:" + "0".repeat(64) });
+            const other = { ...news, tag: "4.0.2" };
+            await assert.rejects(artifactProvider.create!(other), /the signing key is sha256:[0-9a-f]{16}, not the sha256:0{16} the preview showed/);
+            assert.equal(await registryDigest("4.0.2"), undefined, "nothing was pushed");
+        });
+
+        test("a wrong key password fails without quoting the key or the password", async () => {
+            const news = await inputs(samplePoliciesDir, "4.0.1", { signingKey: cosignFixture.key, signingKeyPassword: "not-the-fixture-password" });
+            const error = await artifactProvider.create!(news).then(() => undefined, (e: Error) => e);
+            assert.ok(error instanceof Error);
+            assert.match(error.message, /the password does not decrypt the cosign private key/);
+            assertNoSecrets({ texts: { error: `${error.message}\n${error.stack}` } }, signingKeySecretSpec(cosignFixture.key, "not-the-fixture-password"));
+        });
     });
 });

@@ -27,6 +27,7 @@ export const KNOWN_TYPES = new Set([
     "policy-stack:cluster:Cluster",
     "policy-stack:registry:LocalRegistry",
     "policy-stack:registry:RegistryAccess",
+    "policy-stack:signing:VerificationKeys",
     "policy-stack:flux:Flux",
     "policy-stack:flux:PolicySource",
     "policy-stack:kyverno:Kyverno",

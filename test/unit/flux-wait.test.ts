@@ -34,9 +34,9 @@ if (!obj) { console.error("Error from server (NotFound)"); process.exit(1); }
 const out = args.find((a) => a.startsWith("jsonpath="));
 if (!out) process.exit(0);
 const expr = out.slice("jsonpath={".length, -1);
-const ready = (obj.status?.conditions ?? []).find((c) => c.type === "Ready") ?? {};
-const m = /^\\.status\\.conditions\\[\\?\\(@\\.type=="Ready"\\)\\]\\.(\\w+)$/.exec(expr);
-const value = m ? ready[m[1]] : expr.split(".").slice(1).reduce((o, k) => (o == null ? undefined : o[k]), obj);
+const m = /^\\.status\\.conditions\\[\\?\\(@\\.type=="(\\w+)"\\)\\]\\.(\\w+)$/.exec(expr);
+const cond = m ? (obj.status?.conditions ?? []).find((c) => c.type === m[1]) ?? {} : {};
+const value = m ? cond[m[2]] : expr.split(".").slice(1).reduce((o, k) => (o == null ? undefined : o[k]), obj);
 process.stdout.write(value === undefined ? "" : String(value));
 `, { mode: 0o755 });
 }
@@ -134,6 +134,49 @@ describe("Flux status check", () => {
         for (const resource of [OCI_REPOSITORY_RESOURCE, KUSTOMIZATION_RESOURCE]) {
             assert.ok(r.calls.includes(`annotate --overwrite ${resource} -n flux-system kyverno-policies ${RECONCILE_REQUESTED_AT}=${REVISION} `), r.calls);
         }
+    });
+
+    describe("with signature verification (FLUX_VERIFY)", () => {
+        const refused = "failed to verify the signature using provider 'cosign': no matching signatures were found for '127.0.0.1:5000/p:1.0.0'";
+        const source = (status: string, message: string) => ({
+            metadata: { generation: 1 },
+            status: { conditions: [
+                { type: "Ready", status, reason: status === "True" ? "Succeeded" : "VerificationError", message },
+                { type: "SourceVerified", status, reason: status === "True" ? "Succeeded" : "VerificationError", message },
+            ] },
+        });
+
+        test("succeeds once the revision is applied and the source reports SourceVerified=True", () => {
+            const r = runScript({
+                [OCI_REPOSITORY_RESOURCE]: source("True", "verified signature of revision 1.0.0"),
+                [KUSTOMIZATION_RESOURCE]: kustomization(REVISION, "True", "ok"),
+            }, 5, {}, { verify: true });
+            assert.equal(r.status, 0, r.stderr);
+        });
+
+        test("an applied revision whose source is no longer verified fails, quoting Flux's SourceVerified message", () => {
+            const r = runScript({
+                [OCI_REPOSITORY_RESOURCE]: source("False", refused),
+                [KUSTOMIZATION_RESOURCE]: kustomization(REVISION, "True", "ok"),
+            }, 1, {}, { verify: true });
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /Flux applied 1\.0\.0@sha256:a+, but does not report its source verified within 1s \(it keeps the policies it last verified\):/);
+            assert.ok(r.stderr.includes(`ocirepositories/flux-system/kyverno-policies: SourceVerified=False (VerificationError): ${refused}`), r.stderr);
+        });
+
+        test("without FLUX_VERIFY the SourceVerified condition is not read", () => {
+            const r = runScript({
+                [OCI_REPOSITORY_RESOURCE]: source("False", refused),
+                [KUSTOMIZATION_RESOURCE]: kustomization(REVISION, "True", "ok"),
+            }, 1);
+            assert.equal(r.status, 0, r.stderr);
+            assert.doesNotMatch(r.calls, /SourceVerified/);
+        });
+
+        test("the environment says so only when on", () => {
+            assert.equal(fluxWaitEnvironment({ ...OPTIONS, verify: true }).FLUX_VERIFY, "true");
+            assert.equal("FLUX_VERIFY" in fluxWaitEnvironment(OPTIONS), false);
+        });
     });
 
     test("a missing parameter fails naming it", () => {
