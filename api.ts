@@ -9,7 +9,8 @@ export { preparePolicyArtifact } from "./components/policyArtifact";
 export type { ClusterAccess } from "./components/cluster";
 export {
     ConfigError, DEFAULTS, KNOWN_KEYS, parseStackConfig,
-    type ArtifactConfig, type ClusterConfig, type Enforcement, type FluxConfig, type KyvernoConfig, type ParseContext, type RegistryConfig, type StackConfig,
+    type ArtifactConfig, type ClusterConfig, type Enforcement, type EnforcementGate, type EnforcementPlan, type EnforcementSetting, type FluxConfig, type KyvernoConfig, type ParseContext, type RegistryConfig, type StackConfig,
 } from "./lib/config";
 export type { PreparedArtifact } from "./lib/publish";
 export type { PolicyEnforcement } from "./lib/policyStack";
+export type { EnforcementStatusOutput, PolicyStatus } from "./lib/preview/clusterStatus";

@@ -31,6 +31,7 @@ export const KNOWN_TYPES = new Set([
     "policy-stack:flux:PolicySource",
     "policy-stack:kyverno:Kyverno",
     "policy-stack:artifact:PolicyArtifact",
+    "policy-stack:kyverno:EnforcementStatus",
     "pulumi:providers:kubernetes",
     "command:local:Command",
     "kubernetes:core/v1:ConfigMap",
