@@ -62,7 +62,8 @@ export function decideGate(policies: readonly PlannedPolicy[], view: ClusterView
     const status = (view as { status: ClusterStatus }).status;
     const flips = policies.flatMap((p) => {
         const live = status.policies.get(policyKey(p))?.action;
-        if (p.enforcement === "None" || live === p.enforcement) return [];
+        // A policy new to the cluster is worth naming only when it arrives enforcing.
+        if (p.enforcement === "None" || live === p.enforcement || (live === undefined && p.enforcement !== "Enforce")) return [];
         return [{ key: policyKey(p), from: live, to: p.enforcement }];
     });
     const lines: string[] = [];

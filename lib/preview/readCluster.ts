@@ -19,12 +19,19 @@ export interface ReadClusterOptions extends PolicyStatusOptions {
 export function runPolicyStatus(o: ReadClusterOptions): Promise<string> {
     const env = { ...process.env, ...policyStatusEnvironment(o), KUBECONFIG_DATA: o.kubeconfig ?? "" };
     return new Promise((resolve, reject) => {
-        const child = spawn("/bin/sh", ["-c", POLICY_STATUS_COMMAND], { env, stdio: ["ignore", "pipe", "pipe"] });
+        // Its own process group, so a timeout stops kubectl too (which holds the output open).
+        const child = spawn("/bin/sh", ["-c", POLICY_STATUS_COMMAND], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on("data", (b: Buffer) => out.push(b));
         child.stderr.on("data", (b: Buffer) => err.push(b));
-        const timer = setTimeout(() => child.kill("SIGTERM"), o.timeoutMs ?? 90_000);
+        const timer = setTimeout(() => {
+            try {
+                process.kill(-child.pid!, "SIGTERM");
+            } catch {
+                child.kill("SIGTERM");
+            }
+        }, o.timeoutMs ?? 90_000);
         child.on("error", (e) => { clearTimeout(timer); reject(e); });
         child.on("close", (code, signal) => {
             clearTimeout(timer);
