@@ -544,14 +544,26 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const stateBefore = await stateByUrn();
         const refusal = /enforcementGate is block: enforcing would block \d+ existing resources? at/;
         const named = new RegExp(`Deployment ${WORKLOADS_NS}/${READINESS_DEPLOYMENT}\\b`);
-        for (const args of [["preview"], ["up", "--yes"], ["up", "--yes", "--skip-preview"]]) {
+        const writesBefore = registryWrites().length;
+        const refused = async (args: string[]) => {
             const r = await ws.pulumi(args, { timeoutMs: 8 * MIN });
             const text = r.stdout + r.stderr;
             assert.notEqual(r.code, 0, `pulumi ${args.join(" ")} fails`);
             assert.match(text, refusal, `pulumi ${args.join(" ")}: ${tail(text, 3000)}`);
             assert.match(text, named);
-        }
+        };
+        // The preview fails, so up stops before its update.
+        await refused(["preview"]);
+        await refused(["up", "--yes"]);
         assert.deepEqual(await stateByUrn(), stateBefore, "no resource's recorded inputs or outputs changed");
+        // Without the preview the update's own gate holds the Kustomization back. The update still
+        // records the stack's config on the dynamic artifact resource (as every update does): that
+        // snapshot is left out of the comparison.
+        await refused(["up", "--yes", "--skip-preview"]);
+        const withoutConfig = (state: unknown) => JSON.parse(JSON.stringify(state, (_k, v) =>
+            (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).some((k) => k.startsWith(`${PROJECT}:`)) ? undefined : v)));
+        assert.deepEqual(withoutConfig(await stateByUrn()), withoutConfig(stateBefore), "no resource changed");
+        assert.equal(registryWrites().length, writesBefore, "nothing was pushed");
         const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.deepEqual(ks.spec.patches ?? [], [], "the cluster still audits");
     });
