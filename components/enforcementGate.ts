@@ -60,6 +60,7 @@ export function enforcementGate(args: EnforcementGateArgs): pulumi.Output<void> 
             const text = decision.lines.join("\n");
             await (decision.blocked ? pulumi.log.warn(text, args.logOn) : pulumi.log.info(text, args.logOn));
         }
-        if (decision.refusal !== undefined) throw new pulumi.ResourceError(decision.refusal, args.logOn);
+        // hideStack: the refusal is the whole message, shown on the PolicyStack, without a trace.
+        if (decision.refusal !== undefined) throw new pulumi.ResourceError(decision.refusal, args.logOn, true);
     })());
 }
