@@ -9,8 +9,9 @@ export { preparePolicyArtifact, type ArtifactSignature } from "./components/poli
 export type { ClusterAccess } from "./components/cluster";
 export {
     ConfigError, DEFAULTS, KNOWN_KEYS, parseStackConfig,
-    type ArtifactConfig, type ClusterConfig, type Enforcement, type FluxConfig, type KyvernoConfig, type ParseContext, type RegistryConfig, type StackConfig,
+    type ArtifactConfig, type ClusterConfig, type Enforcement, type EnforcementGate, type EnforcementPlan, type EnforcementSetting, type FluxConfig, type KyvernoConfig, type ParseContext, type RegistryConfig, type StackConfig,
     type OidcIdentity, type SigningConfig, type TrustedKey, type Verification,
 } from "./lib/config";
 export type { PreparedArtifact } from "./lib/publish";
 export type { PolicyEnforcement } from "./lib/policyStack";
+export type { EnforcementStatusOutput, PolicyStatus } from "./lib/preview/clusterStatus";

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig } from "./components/config";
+import { checkEnforcementPlan } from "./lib/config";
 import { preparePolicyArtifact } from "./components/policyArtifact";
 import { PolicyStack } from "./components/policyStack";
 
@@ -12,5 +13,6 @@ export = async () => {
     // Everything that can be wrong with the input fails here, before any resource is registered.
     const config = readStackConfig();
     const prepared = await preparePolicyArtifact(config.artifact.policiesPath, `${pulumi.getProject()}:policiesPath`);
+    checkEnforcementPlan(config.enforcement, prepared.policies, `${pulumi.getProject()}:enforcement`);
     return new PolicyStack("policy-stack", { ...config, prepared }).outputs;
 };

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    durationSeconds, registryHost, type ArtifactConfig, type ClusterConfig, type Enforcement, type FluxConfig, type KyvernoConfig, type RegistryConfig,
-    type SigningConfig, type Verification,
+    checkEnforcementPlan, DEFAULTS, durationSeconds, registryHost, type ArtifactConfig, type ClusterConfig, type EnforcementGate, type EnforcementSetting,
+    type FluxConfig, type KyvernoConfig, type RegistryConfig, type SigningConfig, type Verification,
 } from "../lib/config";
 import { enforcementPatches } from "../lib/policies/enforcement";
 import { clusterSettings, effectiveEnforcement, registryCaFile, registryCredentials, type PolicyEnforcement } from "../lib/policyStack";
@@ -10,7 +10,10 @@ import type { PreparedArtifact } from "../lib/publish";
 import { compareWithPublished, previewReport, tagConflictWarning, type Comparison } from "../lib/preview";
 import { publishedSignatureLine } from "../lib/preview/signature";
 import { fluxVerification, trustsKeys, verificationSecretName } from "../lib/verification";
+import type { EnforcementStatusOutput } from "../lib/preview/clusterStatus";
 import { Cluster } from "./cluster";
+import { enforcementGate } from "./enforcementGate";
+import { EnforcementStatus } from "./enforcementStatus";
 import { Flux } from "./flux";
 import { Kyverno } from "./kyverno";
 import { LocalRegistry } from "./localRegistry";
@@ -34,8 +37,13 @@ export interface PolicyStackArgs {
     registry: RegistryConfig;
     /** The artifact's tag, the semver range Flux selects by, and whether the push may move an existing tag. */
     artifact: ArtifactConfig;
-    /** `audit` ships the policies as written; `enforce` patches every validate rule to Enforce. */
-    enforcement: Enforcement;
+    /**
+     * `audit` ships the policies as written; `enforce` patches every validate rule to Enforce; a
+     * rollout map enforces the policies it names (lib/policies/rollout.ts).
+     */
+    enforcement: EnforcementSetting;
+    /** What a preview does when policies about to enforce fail existing resources: `warn` or `block`. Defaults to `warn`. */
+    enforcementGate?: EnforcementGate;
     /** Flux's release and the OCIRepository/Kustomization settings. */
     flux: FluxConfig;
     /** Kyverno's Helm chart. */
@@ -63,9 +71,11 @@ export interface PolicyStackOutputs {
     artifactDigest: pulumi.Output<string>;
     /** `<tag>@sha256:<digest>`, as Flux reports the revision it applied. */
     artifactRevision: pulumi.Output<string>;
-    enforcement: Enforcement;
+    enforcement: EnforcementSetting;
     /** Every policy with the enforcement this stack applies. */
     policies: PolicyEnforcement[];
+    /** Per policy, the action in force in the cluster and Kyverno's result counts, read after Flux applied them. */
+    enforcementStatus: pulumi.Output<EnforcementStatusOutput>;
     fluxVersion: pulumi.Output<string>;
     kyvernoChartVersion: pulumi.Output<string>;
     kyvernoVersion: pulumi.Output<string>;
@@ -105,11 +115,15 @@ export class PolicyStack extends pulumi.ComponentResource {
     /** The Secret of public keys Flux verifies with; undefined unless Flux verifies with keys. */
     public readonly verificationKeys?: VerificationKeys;
     public readonly source: PolicySource;
+    /** What the cluster enforces and Kyverno reports, read after Flux applied the policies. */
+    public readonly enforcementStatus: EnforcementStatus;
     public readonly outputs: PolicyStackOutputs;
 
     constructor(name: string, args: PolicyStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super(PolicyStack.type, name, {}, opts);
         const { prepared, registry, artifact, flux } = args;
+        // A rollout map naming a policy the artifact lacks fails before any child exists.
+        checkEnforcementPlan(args.enforcement, prepared.policies);
         // Created at the top of the program before this component existed: the alias keeps
         // their URNs (and their children's), so existing stacks see no replacement.
         const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
@@ -198,6 +212,17 @@ export class PolicyStack extends pulumi.ComponentResource {
         // One patch per distinct enforcement shape (not per policy); the `policies` output still
         // reports each policy's enforcement.
         const patches = enforcementPatches(prepared.policies, args.enforcement);
+        const planned = effectiveEnforcement(prepared.policies, patches);
+
+        // Enforcement readiness (components/enforcementGate.ts): the patches are registered only once
+        // the gate has read what enforcing would block, and not at all when `block` refuses.
+        const gate = enforcementGate({
+            cluster,
+            policies: planned.map((p, i) => ({ ...p, apiVersion: prepared.policies[i].apiVersion })),
+            gate: args.enforcementGate ?? DEFAULTS.enforcementGate,
+            gateKey: `${pulumi.getProject()}:enforcementGate`,
+            logOn: this,
+        });
         const secrets = [...(this.registryAccess?.secrets ?? []), ...(this.verificationKeys ? [this.verificationKeys.secret] : [])];
         this.source = new PolicySource("policy-source", {
             cluster,
@@ -212,10 +237,17 @@ export class PolicyStack extends pulumi.ComponentResource {
             verify,
             interval: flux.interval,
             timeoutSeconds: durationSeconds(flux.reconcileTimeout),
-            patches: patches.map((p) => ({ patch: p.patch, target: p.target })),
+            patches: gate.apply(() => patches.map((p) => ({ patch: p.patch, target: p.target }))),
             sourceDependsOn: this.flux.resources.apply((rs) => [...rs, this.artifact.resource, ...secrets]),
             applyDependsOn: [this.kyverno.release],
         }, child);
+
+        // After Flux applied the policies; read again whenever the status check runs again.
+        this.enforcementStatus = new EnforcementStatus("enforcement-status", {
+            cluster,
+            policies: prepared.policies,
+            triggers: [this.source.fluxStatus.id],
+        }, { parent: this, dependsOn: [this.source.fluxStatus] });
 
         if (comparison) {
             // The engine waits for the report before it disconnects.
@@ -243,7 +275,8 @@ export class PolicyStack extends pulumi.ComponentResource {
             artifactDigest: this.artifact.digest,
             artifactRevision: this.artifact.revision,
             enforcement: args.enforcement,
-            policies: effectiveEnforcement(prepared.policies, patches),
+            policies: planned,
+            enforcementStatus: this.enforcementStatus.status,
             fluxVersion: this.flux.version,
             kyvernoChartVersion: this.kyverno.version,
             kyvernoVersion: this.kyverno.appVersion,

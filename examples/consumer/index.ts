@@ -25,5 +25,21 @@ export const pinnedArtifact = pulumi.interpolate`${artifactUrl}@${artifactDigest
 export const enforcement = policies.requireOutput("enforcement") as pulumi.Output<string>;
 export const policyCount = policies.requireOutput("policies").apply((p) => (p as unknown[]).length);
 export const kustomization = policies.requireOutput("kustomization");
+
+/** One policy of the stack's `enforcementStatus` output: the action in force in its cluster and Kyverno's result counts. */
+interface PolicyStatus {
+    name: string;
+    namespace?: string;
+    kind: string;
+    action: string;
+    pass: number;
+    fail: number;
+}
+const status = policies.requireOutput("enforcementStatus") as pulumi.Output<{ policies: PolicyStatus[]; unread: string[] }>;
+export const enforcementStatus = status;
+/** The policies the cluster enforces now, e.g. for an application stack that must comply before it deploys. */
+export const enforcedPolicies = status.apply((s) => s.policies.filter((p) => p.action === "Enforce").map((p) => p.name));
+/** The policies some existing resource fails (Kyverno's reports when the policy stack last applied). */
+export const failingPolicies = status.apply((s) => s.policies.filter((p) => p.fail > 0).map((p) => p.name));
 /** The cluster's kubeconfig stays a secret through the reference. */
 export const kubeconfig = policies.requireOutput("kubeconfig");

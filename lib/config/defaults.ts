@@ -3,7 +3,7 @@
  * gets for an argument its caller leaves out. The config parsers and the components both read
  * it, so a changed default is one line here (and the README's table).
  */
-import type { Enforcement } from "./enforcement";
+import type { Enforcement, EnforcementGate } from "./enforcement";
 import type { Verification } from "./signing";
 
 /** Defaults that point at the latest upstream releases. */
@@ -17,6 +17,7 @@ export const DEFAULTS = {
     semverRange: ">=1.0.0",
     policiesPath: "policies",
     enforcement: "audit" as Enforcement,
+    enforcementGate: "warn" as EnforcementGate,
     fluxVersion: "v2.9.4",
     fluxNamespace: "flux-system",
     fluxInterval: "1m",

@@ -3,7 +3,9 @@
  * validation, one parser per section (`cluster`, `registry`, `artifact`, `enforcement`, `flux`,
  * `kyverno`, `signing`) over one shared reader (`reader`), composed by `stack`. Pure: no Pulumi.
  */
-export { ENFORCEMENTS, type Enforcement } from "./enforcement";
+export {
+    checkEnforcementPlan, ENFORCEMENT_GATES, ENFORCEMENTS, type Enforcement, type EnforcementGate, type EnforcementPlan, type EnforcementSetting,
+} from "./enforcement";
 export { DEFAULTS, defaultKindClusterName, fluxInstallManifestUrl } from "./defaults";
 export { KNOWN_KEYS, SECRET_KEYS } from "./keys";
 export { ConfigError, ConfigReader, durationSeconds, type ParseContext } from "./reader";

@@ -8,7 +8,7 @@
  */
 import { parseArtifact, type ArtifactConfig } from "./artifact";
 import { parseCluster, type ClusterConfig } from "./cluster";
-import { parseEnforcement, type Enforcement } from "./enforcement";
+import { parseEnforcement, parseEnforcementGate, type EnforcementGate, type EnforcementSetting } from "./enforcement";
 import { parseFlux, type FluxConfig } from "./flux";
 import { parseKyverno, type KyvernoConfig } from "./kyverno";
 import { ConfigReader, type ParseContext } from "./reader";
@@ -20,7 +20,8 @@ export interface StackConfig {
     cluster: ClusterConfig;
     registry: RegistryConfig;
     artifact: ArtifactConfig;
-    enforcement: Enforcement;
+    enforcement: EnforcementSetting;
+    enforcementGate: EnforcementGate;
     flux: FluxConfig;
     kyverno: KyvernoConfig;
     /** The key `pulumi up` signs with (secret) and what Flux verifies with. */
@@ -41,6 +42,7 @@ export function parseStackConfig(raw: Record<string, string | undefined>, ctx: P
         registry: parseRegistry(reader, cluster.mode),
         artifact: parseArtifact(reader),
         enforcement: parseEnforcement(reader),
+        enforcementGate: parseEnforcementGate(reader),
         flux: parseFlux(reader),
         kyverno: parseKyverno(reader),
         signing: parseSigning(reader),

@@ -109,7 +109,7 @@ export function readinessLines(result: Readiness, cap = 5): string[] {
     const lines = result.blocked.map(({ policy, failing }) => {
         const shown = failing.slice(0, cap).map(describeResource).join(", ");
         const more = failing.length > cap ? ` and ${failing.length - cap} more` : "";
-        return `  ${policy}: ${failing.length} existing resource${failing.length === 1 ? "" : "s"} fail it: ${shown}${more}`;
+        return `  ${policy}: ${failing.length} existing resource${failing.length === 1 ? " fails" : "s fail"} it: ${shown}${more}`;
     });
     const policies = result.blocked.length;
     return [

@@ -41,7 +41,9 @@ import { startRegistry, type RegistryHandle } from "../harness/registry";
 import { seedStack } from "../harness/stack";
 import { locateToolChain, resolveToolBinDir } from "../harness/tools";
 import { E2eWorkspace } from "../harness/workspace";
-import { createPod, policyReportResults, startKyvernoWhenClusterExists, testPod, type ReportResult } from "../support/e2e-kyverno";
+import {
+    createPod, failingResources, policyReportResults, reportCounts, startKyvernoWhenClusterExists, testDeployment, testPod, type ReportResult,
+} from "../support/e2e-kyverno";
 import type { KyvernoControllers } from "../support/kyverno-controllers";
 import {
     copyManifest, cosignKeyPair, cosignVerify, pushBehindTheBack, reconcileNow, replaySignature, signWithAnotherKey, sourceState,
@@ -162,13 +164,18 @@ const resourceName = (urn: string) => urn.split("::").pop()!;
 
 /** The Flux status check (a command that waits for a revision): replaced whenever the revision changes. */
 const FLUX_STATUS = "policy-source-flux-status";
+/** The enforcement status read after it (the `enforcementStatus` output): replaced with it (its trigger is the check's id). */
+const ENFORCEMENT_STATUS = "enforcement-status-read";
+/** A Deployment that breaks disallow-latest-tag while the stack audits, then is fixed (enforcement readiness). */
+const READINESS_DEPLOYMENT = "web";
 
 /**
  * The changed steps of a preview, less the Flux status check's replacement, which is checked
  * here: it may only be replaced because of its revision (its script and triggers).
  */
 function revisionChanges(steps: PreviewStep[]): PreviewStep[] {
-    const status = steps.filter((s) => s.op !== "same" && resourceName(s.urn) === FLUX_STATUS);
+    const checks = [FLUX_STATUS, ENFORCEMENT_STATUS];
+    const status = steps.filter((s) => s.op !== "same" && checks.includes(resourceName(s.urn)));
     for (const s of status) {
         assert.ok(["replace", "create-replacement", "delete-replaced"].includes(s.op), `${FLUX_STATUS}: ${s.op}`);
         for (const reason of [...(s.diffReasons ?? []), ...((s as { replaceReasons?: string[] }).replaceReasons ?? [])]) {
@@ -176,7 +183,7 @@ function revisionChanges(steps: PreviewStep[]): PreviewStep[] {
             assert.ok(["create", "triggers", "environment"].includes(reason), `${FLUX_STATUS} changes only with the revision, not ${reason}`);
         }
     }
-    return steps.filter((s) => s.op !== "same" && resourceName(s.urn) !== FLUX_STATUS);
+    return steps.filter((s) => s.op !== "same" && !checks.includes(resourceName(s.urn)));
 }
 
 /** Keys of a map whose values differ (added, removed or changed). */
@@ -361,7 +368,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.deepEqual(pick(ks.metadata.annotations, Object.keys(expectedAnnotations)), expectedAnnotations);
         assert.deepEqual(ks.spec.sourceRef, { kind: "OCIRepository", name: SOURCE_NAME });
-        assert.equal(ks.spec.path, ".");
+        assert.equal(ks.spec.path, "./", "the path as the program writes it");
         assert.equal(ks.spec.interval, "1m");
         assert.equal(ks.spec.retryInterval, "30s");
         assert.equal(ks.spec.timeout, `${RECONCILE_TIMEOUT_S}s`);
@@ -551,6 +558,65 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.match(JSON.stringify(changed.spec), /\[edited by the e2e test\]/, "the edited policy is live");
     });
 
+    // ---- enforcement readiness (issue 14): what a switch to enforce would block, and the block gate
+    step("readiness: a Deployment that breaks one policy, created while the stack audits, is named by the preview of the switch to enforce", 8 * MIN, async () => {
+        const created = await kube.run(["create", "-f", "-"], { input: testDeployment(READINESS_DEPLOYMENT, WORKLOADS_NS, "registry.example/e2e/app:latest") });
+        assert.equal(created.code, 0, `audit admits the Deployment: ${created.stdout}${created.stderr}`);
+        const deployment = `disallow-latest-tag: Deployment ${WORKLOADS_NS}/${READINESS_DEPLOYMENT}`;
+        await waitFor("the Deployment reported failing disallow-latest-tag", () => failingResources(kube, ["disallow-latest-tag"]),
+            (all: string[]) => (all.includes(deployment) ? all : undefined), 3 * MIN);
+        await ws.pulumiOk(["config", "set", "enforcement", "enforce"]);
+        const preview = await ws.pulumiOk(["preview"]);
+        const text = preview.stdout + preview.stderr;
+        assert.match(text, /disallow-latest-tag: audit → enforce/, "the preview names the flip");
+        assert.match(text, /disallow-host-path: audit → enforce/);
+        assert.match(text, /enforcement readiness: \d+ existing resources? fails? (a|\d+) polic(y|ies) about to enforce/);
+        assert.match(text, new RegExp(`disallow-latest-tag: \\d+ existing resources? fails? it: Deployment ${WORKLOADS_NS}/${READINESS_DEPLOYMENT}\\b`), text);
+    });
+
+    step("readiness: with enforcementGate block, preview and up (with and without its preview) refuse the switch, naming the Deployment, and change nothing", 12 * MIN, async () => {
+        await ws.pulumiOk(["config", "set", "enforcementGate", "block"]);
+        const stateBefore = await stateByUrn();
+        const refusal = /enforcementGate is block: enforcing would block \d+ existing resources? at/;
+        const named = new RegExp(`Deployment ${WORKLOADS_NS}/${READINESS_DEPLOYMENT}\\b`);
+        const writesBefore = registryWrites().length;
+        const refused = async (args: string[]) => {
+            const r = await ws.pulumi(args, { timeoutMs: 8 * MIN });
+            const text = r.stdout + r.stderr;
+            assert.notEqual(r.code, 0, `pulumi ${args.join(" ")} fails`);
+            assert.match(text, refusal, `pulumi ${args.join(" ")}: ${tail(text, 3000)}`);
+            assert.match(text, named);
+        };
+        // The preview fails, so up stops before its update.
+        await refused(["preview"]);
+        await refused(["up", "--yes"]);
+        assert.deepEqual(await stateByUrn(), stateBefore, "no resource's recorded inputs or outputs changed");
+        // Without the preview the update's own gate holds the Kustomization back. The update still
+        // records the stack's config on the dynamic artifact resource (as every update does): that
+        // snapshot is left out of the comparison.
+        await refused(["up", "--yes", "--skip-preview"]);
+        const withoutConfig = (state: unknown) => JSON.parse(JSON.stringify(state, (_k, v) =>
+            (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).some((k) => k.startsWith(`${PROJECT}:`)) ? undefined : v)));
+        assert.deepEqual(withoutConfig(await stateByUrn()), withoutConfig(stateBefore), "no resource changed");
+        assert.equal(registryWrites().length, writesBefore, "nothing was pushed");
+        const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        assert.deepEqual(ks.spec.patches ?? [], [], "the cluster still audits");
+    });
+
+    step("readiness: once the Deployment is fixed (and the audit step's Pods are gone) the block gate lets the switch through", 8 * MIN, async () => {
+        const fixed = await kube.run(["set", "image", `deployment/${READINESS_DEPLOYMENT}`, "-n", WORKLOADS_NS, "app=registry.example/e2e/app:1.2.3"]);
+        assert.equal(fixed.code, 0, fixed.stderr);
+        for (const pod of Object.keys(BAD_PODS)) {
+            const r = await kube.run(["delete", "pod", "-n", WORKLOADS_NS, pod, "--ignore-not-found", "--wait=true", "--timeout=60s"]);
+            assert.equal(r.code, 0, r.stderr);
+        }
+        const policies = ((await outputs()).policies as { name: string }[]).map((p) => p.name);
+        await waitFor("no existing resource failing a policy", () => failingResources(kube, policies), (all: string[]) => (all.length === 0 ? all : undefined), 4 * MIN);
+        const preview = await ws.pulumiOk(["preview"]);
+        assert.match(preview.stdout + preview.stderr, /Kyverno's reports show no existing resource failing/);
+        // The next step switches to enforce with the gate still on block.
+    });
+
     step("enforcement: enforce changes only the Kustomization's patches, and up makes every validate rule enforce", 15 * MIN, async () => {
         await ws.pulumiOk(["config", "set", "enforcement", "enforce"]);
         const { steps } = await previewJson();
@@ -605,6 +671,46 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
     });
 
+    step("per-policy rollout: a map enforcing disallow-latest-tag only; the preview names that flip, Kyverno denies one Pod and admits the other, the outputs match the PolicyReports", 15 * MIN, async () => {
+        await ws.pulumiOk(["config", "rm", "enforcementGate"]);
+        await ws.pulumiOk(["config", "rm", "enforcement"]);
+        await ws.pulumiOk(["config", "set", "--path", "enforcement.default", "audit"]);
+        await ws.pulumiOk(["config", "set", "--path", "enforcement.enforce[0]", "disallow-latest-tag"]);
+        const preview = await ws.pulumiOk(["preview"]);
+        const text = preview.stdout + preview.stderr;
+        assert.match(text, /enforcement: 1 policy changes action in the cluster:\s*disallow-latest-tag: audit → enforce/, text);
+        await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
+        const out = await outputs();
+        assert.deepEqual(out.enforcement, { default: "audit", enforce: ["disallow-latest-tag"], audit: [] });
+        assert.equal((await kube.getJson(["clusterpolicies.kyverno.io", "disallow-latest-tag"])).spec.validationFailureAction, "Enforce");
+        assert.deepEqual((await kube.getJson(["validatingpolicies.policies.kyverno.io", "disallow-host-path"])).spec.validationActions, ["Audit"]);
+
+        // What the stack reports, read after Flux applied the map, against the reports as kubectl shows them.
+        const status = Object.fromEntries((out.enforcementStatus.policies as any[]).map((p) => [p.name, p]));
+        assert.deepEqual(out.enforcementStatus.unread, []);
+        assert.equal(status["disallow-latest-tag"].action, "Enforce");
+        assert.equal(status["disallow-host-path"].action, "Audit");
+        assert.equal(status["add-default-seccomp"].action, "None");
+        const expected = (counts: Record<string, Record<string, number>>) => Object.fromEntries(Object.keys(status).map((n) => [n, { pass: counts[n]?.pass ?? 0, fail: counts[n]?.fail ?? 0 }]));
+        const reported = Object.fromEntries(Object.values(status).map((p: any) => [p.name, { pass: p.pass, fail: p.fail }]));
+        assert.ok(reported["disallow-host-path"].fail >= 1, `the audit Pod breaking disallow-host-path is counted: ${JSON.stringify(reported)}`);
+        // Reports are written asynchronously: kubectl must show the same counts (within a minute of the read).
+        await waitFor("kubectl's PolicyReport counts equal the enforcementStatus output", () => reportCounts(kube),
+            (counts: Record<string, Record<string, number>>) => (JSON.stringify(expected(counts)) === JSON.stringify(reported) ? counts : undefined),
+            1 * MIN, () => `output: ${JSON.stringify(reported)}`);
+
+        const latest = await createPod(kube, testPod("uses-latest-tag", WORKLOADS_NS, { image: "registry.example/e2e/app:latest" }));
+        assert.notEqual(latest.code, 0, `the map enforces disallow-latest-tag: ${latest.output}`);
+        assert.match(latest.output, /denied the request[\s\S]*disallow-latest-tag/);
+        const hostPath = await createPod(kube, testPod("uses-host-path", WORKLOADS_NS, { hostPath: true }));
+        assert.equal(hostPath.code, 0, `the map leaves disallow-host-path auditing: ${hostPath.output}`);
+
+        await ws.pulumiOk(["config", "rm", "enforcement"]);
+        await ws.pulumiOk(["config", "set", "enforcement", "audit"]);
+        await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
+        await ws.pulumiOk(["preview", "--expect-no-changes"]);
+    });
+
     step("examples/consumer previews and reads the outputs through a StackReference on the same backend", 10 * MIN, async () => {
         const consumerDir = path.join(ws.root, "consumer");
         for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts"]) {
@@ -622,11 +728,13 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await ws.pulumiOk(["up", "--yes"], opts);
         const consumer = stackOutputs(await ws.pulumiOk(["stack", "output", "--json", "--show-secrets"], opts));
         const producer = await outputs();
-        for (const k of ["artifactUrl", "artifactTag", "artifactDigest", "artifactRevision", "enforcement", "kustomization", "kubeconfig"]) {
+        for (const k of ["artifactUrl", "artifactTag", "artifactDigest", "artifactRevision", "enforcement", "kustomization", "kubeconfig", "enforcementStatus"]) {
             assert.deepEqual(consumer[k], producer[k], `consumer.${k}`);
         }
         assert.equal(consumer.pinnedArtifact, `${producer.artifactUrl}@${producer.artifactDigest}`);
         assert.equal(consumer.policyCount, producer.policies.length);
+        assert.deepEqual(consumer.enforcedPolicies, (producer.enforcementStatus.policies as any[]).filter((p) => p.action === "Enforce").map((p) => p.name));
+        assert.deepEqual(consumer.failingPolicies, (producer.enforcementStatus.policies as any[]).filter((p) => p.fail > 0).map((p) => p.name));
         const plain = stackOutputs(await ws.pulumiOk(["stack", "output", "--json"], opts));
         assert.equal(plain.kubeconfig, "[secret]", "the kubeconfig stays secret through the reference");
         await ws.pulumiOk(["destroy", "--yes"], opts);

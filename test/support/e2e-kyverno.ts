@@ -74,3 +74,49 @@ export async function policyReportResults(kubectl: Kubectl, namespace: string): 
     }
     return out;
 }
+
+/**
+ * A Deployment for the readiness checks: labelled for require-team-label, one replica on kwok's
+ * nodes, and no old ReplicaSets kept (a fixed Deployment leaves no failing ReplicaSet behind).
+ */
+export function testDeployment(name: string, namespace: string, image: string): string {
+    const labels = { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "e2e" };
+    return JSON.stringify({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name, namespace, labels },
+        spec: {
+            replicas: 1,
+            revisionHistoryLimit: 0,
+            selector: { matchLabels: { "app.kubernetes.io/name": name } },
+            template: { metadata: { labels }, spec: { containers: [{ name: "app", image }] } },
+        },
+    });
+}
+
+/** Kyverno's results per policy over every PolicyReport and ClusterPolicyReport, counted from `kubectl get … -o json`. */
+export async function reportCounts(kubectl: Kubectl): Promise<Record<string, Record<string, number>>> {
+    const counts: Record<string, Record<string, number>> = {};
+    for (const report of (await kubectl.getJson(["policyreports.wgpolicyk8s.io,clusterpolicyreports.wgpolicyk8s.io", "-A"])).items as any[]) {
+        for (const r of (report.results ?? []) as any[]) {
+            if (typeof r.source === "string" && !/kyverno/i.test(r.source)) continue;
+            counts[r.policy] ??= {};
+            counts[r.policy][r.result] = (counts[r.policy][r.result] ?? 0) + 1;
+        }
+    }
+    return counts;
+}
+
+/** `<Kind> <namespace>/<name>` of every resource failing one of `policies`, over every report. */
+export async function failingResources(kubectl: Kubectl, policies: readonly string[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (const report of (await kubectl.getJson(["policyreports.wgpolicyk8s.io,clusterpolicyreports.wgpolicyk8s.io", "-A"])).items as any[]) {
+        for (const r of (report.results ?? []) as any[]) {
+            if (r.result !== "fail" || !policies.includes(r.policy)) continue;
+            for (const res of (r.resources ?? (report.scope ? [report.scope] : [])) as any[]) {
+                out.add(`${r.policy}: ${res.kind} ${res.namespace ? `${res.namespace}/` : ""}${res.name}`);
+            }
+        }
+    }
+    return [...out].sort();
+}

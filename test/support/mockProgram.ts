@@ -32,6 +32,7 @@ export const KNOWN_TYPES = new Set([
     "policy-stack:flux:PolicySource",
     "policy-stack:kyverno:Kyverno",
     "policy-stack:artifact:PolicyArtifact",
+    "policy-stack:kyverno:EnforcementStatus",
     "pulumi:providers:kubernetes",
     "command:local:Command",
     "kubernetes:core/v1:ConfigMap",
@@ -42,6 +43,9 @@ export const KNOWN_TYPES = new Set([
     "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
     "pulumi-nodejs:dynamic/policy-stack:PolicyArtifact",
 ]);
+
+/** What lib/sh/policy-status.sh prints for the enforcement status Command: one live policy and its report counts. */
+export const FAKE_POLICY_STATUS = "policy\tkyverno.io/v1\tClusterPolicy\t-\tdisallow-latest-tag\tAudit\t-\tEnforce,Enforce,\ncount\tdisallow-latest-tag\tfail\t1\ncount\tdisallow-latest-tag\tpass\t3\n";
 
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\nusers:\n- name: kind\n  user:\n    client-key-data: c2VjcmV0LWtleQ==\n";
 
@@ -68,7 +72,7 @@ export interface ProgramRun {
 function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
     switch (args.type) {
         case "command:local:Command":
-            return { ...args.inputs, stdout: args.name.endsWith("-kind") ? FAKE_KUBECONFIG : "", stderr: "" };
+            return { ...args.inputs, stdout: args.name.endsWith("-kind") ? FAKE_KUBECONFIG : args.name === "enforcement-status-read" ? FAKE_POLICY_STATUS : "", stderr: "" };
         case "kubernetes:helm.sh/v3:Release":
             return { ...args.inputs, status: { version: args.inputs.version, appVersion: "v1.19.1", namespace: args.inputs.namespace, status: "deployed" } };
         case "kubernetes:yaml/v2:ConfigFile":

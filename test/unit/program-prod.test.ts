@@ -40,8 +40,9 @@ before(async () => {
 });
 
 describe("prod stack", () => {
-    test("no kind commands and no local registry: only the Flux status check and the Kyverno uninstall helper", () => {
-        assert.deepEqual(run.all("command:local:Command").map((c) => c.name).sort(), ["kyverno-uninstall-helper", "kyverno-webhook-cleanup", "policy-source-flux-status"]);
+    test("no kind commands and no local registry: only the Flux status check, the Kyverno helpers and the enforcement status", () => {
+        assert.deepEqual(run.all("command:local:Command").map((c) => c.name).sort(),
+            ["enforcement-status-read", "kyverno-uninstall-helper", "kyverno-webhook-cleanup", "policy-source-flux-status"]);
         for (const c of run.all("command:local:Command")) {
             const environment = secretInput(c.inputs.environment) as Record<string, string>;
             assert.equal(environment?.KUBECONFIG_DATA, KUBECONFIG, `${c.name}: the configured kubeconfig, in a secret environment`);

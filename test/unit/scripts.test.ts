@@ -11,6 +11,7 @@ import { detachedScriptCommand, findScriptsDir, readScript, scriptCommand, whole
 import { FLUX_WAIT_COMMAND, fluxWaitEnvironment } from "../../lib/fluxWait";
 import { KIND_CLUSTER_COMMANDS, kindClusterEnvironment, REGISTRY_CONNECT_COMMAND, REGISTRY_CONTAINER_COMMANDS, registryConnectEnvironment, registryContainerEnvironment } from "../../lib/kind";
 import { ORPHAN_REAPER_COMMAND, orphanReaperEnvironment, WEBHOOK_CLEANUP_COMMAND, webhookCleanupEnvironment } from "../../lib/kyverno";
+import { POLICY_STATUS_COMMAND, policyStatusEnvironment } from "../../lib/policyStatus";
 import { repoRoot } from "../harness/paths";
 import { scriptFile } from "../support/scripts";
 
@@ -62,7 +63,7 @@ describe("Command lines", () => {
 
     test("every script in lib/sh is run by a Command, with a constant short line", () => {
         const commands = [FLUX_WAIT_COMMAND, KIND_CLUSTER_COMMANDS.create, KIND_CLUSTER_COMMANDS.delete, REGISTRY_CONTAINER_COMMANDS.create,
-            REGISTRY_CONTAINER_COMMANDS.delete, REGISTRY_CONNECT_COMMAND, ORPHAN_REAPER_COMMAND, WEBHOOK_CLEANUP_COMMAND];
+            REGISTRY_CONTAINER_COMMANDS.delete, REGISTRY_CONNECT_COMMAND, ORPHAN_REAPER_COMMAND, WEBHOOK_CLEANUP_COMMAND, POLICY_STATUS_COMMAND];
         for (const c of commands) assert.ok(c.length <= 90, c);
         const o = { containerName: "r", hostPort: 1, image: "i", clusterName: "c" };
         const texts = [
@@ -72,6 +73,7 @@ describe("Command lines", () => {
             registryConnectEnvironment(o),
             orphanReaperEnvironment({ release: "r", namespace: "n", timeoutSeconds: 1 }),
             webhookCleanupEnvironment({ namespace: "n", timeoutSeconds: 1 }),
+            policyStatusEnvironment({ policies: [], listFailing: false }),
         ].map((env) => env.POLICY_STACK_SCRIPT);
         for (const file of fs.readdirSync(SCRIPTS)) {
             assert.match(file, /\.sh$/);
