@@ -4,21 +4,9 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { checkEnforcementPlan, ConfigError, DEFAULTS, parseStackConfig } from "../../lib/config";
+import { checkEnforcementPlan, ConfigError, DEFAULTS } from "../../lib/config";
+import { parse, problemsOf } from "../support/stackConfig";
 
-const ctx = { project: "policy-stack", stack: "dev", projectDir: "/project" };
-const parse = (values: Record<string, string>) =>
-    parseStackConfig(Object.fromEntries(Object.entries(values).map(([k, v]) => [`policy-stack:${k}`, v])), ctx);
-
-function problemsOf(values: Record<string, string>): string[] {
-    try {
-        parse(values);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-        return e.problems;
-    }
-    assert.fail(`config was accepted: ${JSON.stringify(values)}`);
-}
 
 describe("enforcement: a stack-wide mode or a rollout map", () => {
     test("the strings stay as they were", () => {

@@ -7,36 +7,25 @@
 import { describe, test } from "node:test";
 import * as crypto from "node:crypto";
 import assert from "node:assert/strict";
-import { ConfigError, parseStackConfig, type SigningConfig } from "../../lib/config";
+import { type SigningConfig } from "../../lib/config";
 import { publishedSignatureLine } from "../../lib/preview/signature";
 import { fluxVerification, trustsKeys, verificationKeyEntries, verificationSecretName } from "../../lib/verification";
 import { cosignFixture, ecKeyPair, encryptedPkcs8Pem, pkcs8Pem, spkiPem } from "../support/signing-fixtures";
 import { signingKeySecretSpec } from "../support/signing-secrets";
 import { assertNoSecrets } from "../support/secrets-scan";
+import { parse, problemsOf } from "../support/stackConfig";
 
-const ctx = { project: "policy-stack", stack: "dev", projectDir: "/project" };
-const cfg = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [`policy-stack:${k}`, v]));
-const parse = (values: Record<string, string>) => parseStackConfig(cfg(values), ctx).signing;
-
-function problemsOf(values: Record<string, string>): string[] {
-    try {
-        parseStackConfig(cfg(values), ctx);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-        return e.problems;
-    }
-    assert.fail(`config was accepted: ${Object.keys(values).join(", ")}`);
-}
+const signingOf = (values: Record<string, string>) => parse(values).signing;
 
 const identity = JSON.stringify([{ issuer: "^https://token\\.actions\\.githubusercontent\\.com$", subject: "^https://github\\.com/acme/policies/" }]);
 
 describe("signing config", () => {
     test("nothing set: no signing, no verification", () => {
-        assert.deepEqual(parse({}), { key: undefined, keyPassword: undefined, keyFingerprint: undefined, verification: "none", publicKeys: [], identities: [] });
+        assert.deepEqual(signingOf({}), { key: undefined, keyPassword: undefined, keyFingerprint: undefined, verification: "none", publicKeys: [], identities: [] });
     });
 
     test("a cosign key with its password: cosign verification with the key's public half by default", () => {
-        const s = parse({ signingKey: cosignFixture.key, signingKeyPassword: cosignFixture.password });
+        const s = signingOf({ signingKey: cosignFixture.key, signingKeyPassword: cosignFixture.password });
         assert.equal(s.verification, "cosign");
         assert.equal(s.key, cosignFixture.key);
         assert.equal(s.keyPassword, cosignFixture.password);
@@ -48,28 +37,28 @@ describe("signing config", () => {
 
     test("a PKCS#8 key (openssl genpkey) needs no password; an encrypted one does", () => {
         const { privateKey } = ecKeyPair();
-        assert.equal(parse({ signingKey: pkcs8Pem(privateKey) }).verification, "cosign");
-        assert.equal(parse({ signingKey: encryptedPkcs8Pem(privateKey, "pw-123456"), signingKeyPassword: "pw-123456" }).publicKeys.length, 1);
+        assert.equal(signingOf({ signingKey: pkcs8Pem(privateKey) }).verification, "cosign");
+        assert.equal(signingOf({ signingKey: encryptedPkcs8Pem(privateKey, "pw-123456"), signingKeyPassword: "pw-123456" }).publicKeys.length, 1);
     });
 
     test("signing without verification, and verification with keys from elsewhere", () => {
         const { privateKey } = ecKeyPair();
-        const signOnly = parse({ signingKey: pkcs8Pem(privateKey), verification: "none" });
+        const signOnly = signingOf({ signingKey: pkcs8Pem(privateKey), verification: "none" });
         assert.equal(signOnly.verification, "none");
         assert.deepEqual(signOnly.publicKeys, []);
         assert.ok(signOnly.key);
         const a = ecKeyPair().privateKey;
         const b = ecKeyPair().privateKey;
-        const elsewhere = parse({ verificationPublicKeys: spkiPem(a) + spkiPem(b) });
+        const elsewhere = signingOf({ verificationPublicKeys: spkiPem(a) + spkiPem(b) });
         assert.equal(elsewhere.verification, "cosign");
         assert.equal(elsewhere.key, undefined);
         assert.equal(elsewhere.publicKeys.length, 2);
-        const both = parse({ signingKey: pkcs8Pem(a), verificationPublicKeys: spkiPem(b) + spkiPem(a) });
+        const both = signingOf({ signingKey: pkcs8Pem(a), verificationPublicKeys: spkiPem(b) + spkiPem(a) });
         assert.equal(both.publicKeys.length, 2, "the given keys, which include the signing key's");
     });
 
     test("keyless identities from structured config", () => {
-        const s = parse({ verificationIdentities: identity });
+        const s = signingOf({ verificationIdentities: identity });
         assert.equal(s.verification, "cosign");
         assert.deepEqual(s.identities, JSON.parse(identity));
         assert.deepEqual(s.publicKeys, []);

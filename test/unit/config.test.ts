@@ -5,22 +5,10 @@ import { ConfigError, ConfigReader, DEFAULTS, durationSeconds, isLoopbackHost, p
 import { parseCluster } from "../../lib/config/cluster";
 import { parseFlux } from "../../lib/config/flux";
 import { parseKyverno } from "../../lib/config/kyverno";
+import { cfg, ctx, problemsOf } from "../support/stackConfig";
 
-const ctx = { project: "policy-stack", stack: "dev", projectDir: "/project" };
-const cfg = (values: Record<string, string>) =>
-    Object.fromEntries(Object.entries(values).map(([k, v]) => [`policy-stack:${k}`, v]));
 const external = { clusterMode: "existing", registryUrl: "oci://ghcr.io/acme/policies" };
 
-/** Parses and returns the problems, failing if the config was accepted. */
-function problemsOf(values: Record<string, string>): string[] {
-    try {
-        parseStackConfig(cfg(values), ctx);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-        return e.problems;
-    }
-    assert.fail(`config was accepted: ${JSON.stringify(values)}`);
-}
 
 describe("stack config defaults", () => {
     test("an empty dev stack is a kind cluster with the local registry, audit", () => {
