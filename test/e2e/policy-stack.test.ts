@@ -361,7 +361,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.deepEqual(pick(ks.metadata.annotations, Object.keys(expectedAnnotations)), expectedAnnotations);
         assert.deepEqual(ks.spec.sourceRef, { kind: "OCIRepository", name: SOURCE_NAME });
-        assert.equal(ks.spec.path, ".");
+        assert.equal(ks.spec.path, "./", "as the program sets it (the API keeps it as written)");
         assert.equal(ks.spec.interval, "1m");
         assert.equal(ks.spec.retryInterval, "30s");
         assert.equal(ks.spec.timeout, `${RECONCILE_TIMEOUT_S}s`);
