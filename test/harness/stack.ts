@@ -47,8 +47,8 @@ export async function seedStack(ws: E2eWorkspace, seed: StackSeed): Promise<{ po
     await set("policiesPath", policiesDir);
     await set("reconcileTimeout", `${seed.reconcileTimeoutS}s`);
     if (seed.signing) {
-        // `--`: a PEM value starts with dashes.
-        await ws.pulumiOk(["config", "set", "--secret", "signingKey", "--", seed.signing.key]);
+        // On stdin, as the README says: a PEM value starts with dashes, and the command line is logged.
+        await ws.pulumiOk(["config", "set", "--secret", "signingKey"], { input: seed.signing.key });
         await set("signingKeyPassword", seed.signing.password, true);
     }
     return { policiesDir };
