@@ -162,7 +162,12 @@ export function run(cmd: string, args: string[], o: RunOptions = {}): Promise<Ru
             // Resolved once the log is on disk, so a caller can read it at once.
             log.end(`\n[exit ${code}${signal ? ` signal ${signal}` : ""}${timedOut ? " TIMEOUT" : ""} after ${Math.round(ms)} ms]\n`, () => resolve(result));
         });
-        if (o.input !== undefined) child.stdin!.end(o.input);
+        if (o.input !== undefined) {
+            // A command may exit without reading its input (a stand-in tool, a usage error): the
+            // broken pipe is its business, and its exit code says what happened.
+            child.stdin!.on("error", () => undefined);
+            child.stdin!.end(o.input);
+        }
     });
 }
 
