@@ -46,7 +46,7 @@ export interface SigningConfig {
     identities: OidcIdentity[];
 }
 
-const SET_KEY = "pulumi config set --secret signingKey -- \"$(cat cosign.key)\"";
+const SET_KEY = "pulumi config set --secret signingKey < cosign.key";
 
 function trusted(k: PublicKey): TrustedKey {
     return { pem: k.pem, fingerprint: k.fingerprint };

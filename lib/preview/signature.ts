@@ -45,6 +45,12 @@ export async function publishedSignatureLine(o: PublishedSignatureOptions): Prom
             retry: { attempts: 1 },
         });
         if (verdict.status === "verified") return `signature: ${at} is signed by a trusted key (${shortFingerprint(verdict.verifiedBy!)})`;
+        if (verdict.status === "digest-mismatch") {
+            // A signature copied from another manifest: cosign refuses it, source-controller (which
+            // checks no claim) accepts it, so this line may be the only warning before Flux applies it.
+            return `signature: ${at} is NOT signed by a trusted key, a signature of another manifest was copied beside it ` +
+                `(source-controller accepts such a copy, cosign does not): ${verdict.message}`;
+        }
         return `signature: ${at} is NOT signed by a trusted key, so Flux refuses it: ${verdict.message}`;
     } catch (e) {
         return `signature: could not check ${at} (${(e as Error).message})`;

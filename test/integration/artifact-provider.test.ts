@@ -17,6 +17,7 @@ import { cosignFixture, ecKeyPair, pkcs8Pem, spkiPem } from "../support/signing-
 import { signingKeySecretSpec } from "../support/signing-secrets";
 import { assertNoSecrets } from "../support/secrets-scan";
 import { publishedSignatureLine } from "../../lib/preview/signature";
+import { replaySignature } from "../support/e2e-signing";
 import { samplePoliciesDir } from "../harness/paths";
 import { tempDir } from "../support/registry-artifact";
 import { startRegistry, type RegistryHandle } from "../harness/registry";
@@ -149,6 +150,10 @@ describe("PolicyArtifact dynamic provider against a real registry", () => {
             assert.match((await publishedSignatureLine({ ...connection, tag: "1.0.0" }))!, /^signature: oci:\/\/\S+:1\.0\.0 is NOT signed by a trusted key, so Flux refuses it: sha256:[0-9a-f]{64} has no cosign signature/);
             assert.match((await publishedSignatureLine({ ...connection, tag: "1.0.0", signing: { ...signing, publicKeys: [{ pem: cosignFixture.pub, fingerprint: "sha256:x" }] } }))!,
                 /is NOT signed by a trusted key, so Flux refuses it/);
+            // A replay: the signature of 5.0.0's manifest copied beside 1.0.1's (unsigned, other content).
+            await replaySignature(reg, "policies", (await registryDigest("5.0.0"))!, (await registryDigest("1.0.1"))!);
+            assert.match((await publishedSignatureLine({ ...connection, tag: "1.0.1" }))!,
+                /is NOT signed by a trusted key, a signature of another manifest was copied beside it \(source-controller accepts such a copy, cosign does not\): .*names another manifest/);
         });
 
         test("a key other than the one the preview saw is refused before the push, naming fingerprints only", async () => {
