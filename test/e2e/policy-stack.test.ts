@@ -524,7 +524,9 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const stateBefore = await stateByUrn();
         const r = await ws.pulumi(["up", "--yes"], { timeoutMs: 6 * MIN });
         assert.notEqual(r.code, 0, "pulumi up fails");
-        assert.match(r.stdout + r.stderr, new RegExp(`tag "${TAG}" in ${registry.url(REPOSITORY).replace(/[.]/g, "\\.")} already points at ${before.artifactDigest}, not at the pushed sha256:[a-f0-9]{64}; pass --force to move it`));
+        assert.match(r.stdout + r.stderr, new RegExp(`tag "${TAG}" in ${registry.url(REPOSITORY).replace(/[.]/g, "\\.")} already points at ${before.artifactDigest}, not at the pushed sha256:[a-f0-9]{64}; bump policy-stack:artifactTag \\(the semver range picks the new tag\\) or set policy-stack:forcePush true`));
+        // The program's own keys, never the CLI's flag.
+        assert.doesNotMatch(r.stdout + r.stderr, /--force/);
         assert.equal((await registryDigest(TAG)).digest, before.artifactDigest, "the released tag still serves the old digest");
         assert.deepEqual(await stateByUrn(), stateBefore, "no resource's recorded inputs or outputs changed");
     });
