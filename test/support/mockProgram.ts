@@ -4,6 +4,8 @@
  * stack transformation records them: the seam that lets unit tests assert ordering.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { repoRoot } from "../harness/paths";
 
 export interface RecordedResource {
     type: string;
@@ -48,6 +50,15 @@ export const KNOWN_TYPES = new Set([
 export const FAKE_POLICY_STATUS = "policy\tkyverno.io/v1\tClusterPolicy\t-\tdisallow-latest-tag\tAudit\t-\tEnforce,Enforce,\ncount\tdisallow-latest-tag\tfail\t1\ncount\tdisallow-latest-tag\tpass\t3\n";
 
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\nusers:\n- name: kind\n  user:\n    client-key-data: c2VjcmV0LWtleQ==\n";
+
+/** The dev stack's config as the committed Pulumi.dev.yaml sets it: kind, the local registry, policies/. */
+export function devStackConfig(): Record<string, string> {
+    return {
+        "policy-stack:clusterMode": "kind",
+        "policy-stack:registryMode": "local",
+        "policy-stack:policiesPath": path.join(repoRoot, "policies"),
+    };
+}
 
 export interface ProgramRun {
     /** What the program threw, if it failed. */

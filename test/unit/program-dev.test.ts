@@ -4,10 +4,8 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as yaml from "js-yaml";
-import { FAKE_KUBECONFIG, isSecret, ProgramRun, runProgram, secretInput, valueOf } from "../support/mockProgram";
-import { repoRoot } from "../harness/paths";
+import { devStackConfig, FAKE_KUBECONFIG, isSecret, ProgramRun, runProgram, secretInput, valueOf } from "../support/mockProgram";
 import { scriptFile } from "../support/scripts";
-import * as path from "node:path";
 
 let run: ProgramRun;
 
@@ -16,9 +14,7 @@ before(async () => {
     run = await runProgram({
         preview: false,
         config: {
-            "policy-stack:clusterMode": "kind",
-            "policy-stack:registryMode": "local",
-            "policy-stack:policiesPath": path.join(repoRoot, "policies"),
+            ...devStackConfig(),
         },
     });
 });

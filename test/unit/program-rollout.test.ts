@@ -5,9 +5,7 @@
  */
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as path from "node:path";
-import { isSecret, ProgramRun, runProgram, secretInput, valueOf } from "../support/mockProgram";
-import { repoRoot } from "../harness/paths";
+import { devStackConfig, isSecret, ProgramRun, runProgram, secretInput, valueOf } from "../support/mockProgram";
 
 let run: ProgramRun;
 const PLAN = { default: "audit", enforce: ["disallow-latest-tag"], audit: [] };
@@ -16,9 +14,7 @@ before(async () => {
     run = await runProgram({
         preview: false,
         config: {
-            "policy-stack:clusterMode": "kind",
-            "policy-stack:registryMode": "local",
-            "policy-stack:policiesPath": path.join(repoRoot, "policies"),
+            ...devStackConfig(),
             // How the engine hands a Pulumi config object to the program: JSON.
             "policy-stack:enforcement": JSON.stringify({ default: "audit", enforce: ["disallow-latest-tag"] }),
         },
