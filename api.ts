@@ -5,7 +5,8 @@
  */
 export { PolicyStack, type PolicyStackArgs, type PolicyStackOutputs } from "./components/policyStack";
 export { readStackConfig, type ReadStackConfigOptions } from "./components/config";
-export { preparePolicyArtifact, type ArtifactSignature } from "./components/policyArtifact";
+export type { ArtifactSignature } from "./components/policyArtifact";
+export { preparePolicyArtifact, prepareStackArtifact, type StackArtifact } from "./components/artifactSource";
 export type { ClusterAccess } from "./components/cluster";
 export {
     ConfigError, DEFAULTS, KNOWN_KEYS, parseStackConfig,

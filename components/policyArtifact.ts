@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { formatPolicyProblems, PolicyLoadAggregateError } from "../lib/policies";
-import { prepareArtifact, type PreparedArtifact, type PublishInputs, type PublishResult } from "../lib/publish";
+import type { PromoteInputs, PromoteResult, PromotionSource } from "../lib/promote";
+import type { PreparedArtifact, PublishInputs, PublishResult } from "../lib/publish";
 
 /** One entry per policy in the resource's inputs, so `pulumi preview --diff` names each changed policy. */
 export interface PolicyEntry {
@@ -43,6 +43,12 @@ export interface PolicyArtifactArgs {
      * that a new key re-signs an unchanged artifact. Required with `signingKey`.
      */
     signingKeyFingerprint?: pulumi.Input<string>;
+    /**
+     * Promote instead of push: copy this source's manifest (`prepared.digest`) and blobs byte for
+     * byte, its signature along unless `signingKey` signs again (lib/promote.ts). The source
+     * password is stored only as a Pulumi secret. Defaults to none: the prepared artifact is pushed.
+     */
+    promotedFrom?: PromotionSource;
 }
 
 /** The signature stored beside the artifact. */
@@ -55,7 +61,7 @@ export interface ArtifactSignature {
     keyFingerprint: string;
 }
 
-export interface ArtifactState extends Omit<PublishInputs, "password" | "signingKey" | "signingKeyPassword"> {
+export interface ArtifactState extends Omit<PublishInputs, "password" | "signingKey" | "signingKeyPassword">, Partial<Omit<PromoteInputs, keyof PublishInputs>> {
     policies: Record<string, PolicyEntry>;
     password?: string;
     signingKey?: string;
@@ -65,31 +71,8 @@ export interface ArtifactState extends Omit<PublishInputs, "password" | "signing
     blobsUploaded?: number;
     signatureTag?: string;
     signatureDigest?: string;
-}
-
-/**
- * How the program reports a refused policy directory: the loader's grouped report (the formatter the
- * CLI uses), naming the config key and the command that lists every problem. A `RunError`, so
- * `pulumi preview` prints the report without a stack trace. Other errors pass through unchanged.
- * @param configKey the full config key of the directory, e.g. `policy-stack:policiesPath`
- */
-export function policyDirectoryError(e: unknown, configKey: string): unknown {
-    if (!(e instanceof PolicyLoadAggregateError)) return e;
-    const report = formatPolicyProblems(e.report, {
-        fullListHint: `Every problem, as JSON: node build/cli/artifact.js build --path ${JSON.stringify(e.root)} --output json`,
-    });
-    return new pulumi.RunError(`${configKey}: ${report}`);
-}
-
-/**
- * Loads and builds the policy directory before any resource exists (`prepareArtifact`), a refused
- * directory reported as `policyDirectoryError` does.
- * @param configKey the full config key of the directory, named in the report
- */
-export async function preparePolicyArtifact(dir: string, configKey: string): Promise<PreparedArtifact> {
-    return prepareArtifact(dir).catch((e: unknown) => {
-        throw policyDirectoryError(e, configKey);
-    });
+    /** The source's signature, copied beside a promoted artifact. */
+    copiedSignatureDigest?: string;
 }
 
 /**
@@ -100,18 +83,28 @@ export async function preparePolicyArtifact(dir: string, configKey: string): Pro
  * moved checkout still works, then the absolute path of this run.
  */
 const PUBLISH_MODULE = require.resolve("../lib/publish");
-const PUBLISH_MODULE_IN_PROJECT = path.relative(process.cwd(), PUBLISH_MODULE);
+const PROMOTE_MODULE = require.resolve("../lib/promote");
+const PROJECT_RELATIVE = [PUBLISH_MODULE, PROMOTE_MODULE].map((m) => path.relative(process.cwd(), m));
 
-async function publish(inputs: PublishInputs): Promise<PublishResult> {
-    const file = [path.resolve(process.cwd(), PUBLISH_MODULE_IN_PROJECT), PUBLISH_MODULE].find((f) => fs.existsSync(f));
+function loadByPath<T>(module: string, inProject: string): T {
+    const file = [path.resolve(process.cwd(), inProject), module].find((f) => fs.existsSync(f));
     if (file === undefined) {
-        throw new Error(`cannot find the artifact publisher ${PUBLISH_MODULE_IN_PROJECT} from ${process.cwd()}: run pulumi in the project directory`);
+        throw new Error(`cannot find the artifact publisher ${inProject} from ${process.cwd()}: run pulumi in the project directory`);
     }
     // Under `pulumi up` the program is TypeScript run by ts-node; the provider process starts bare.
     if (file.endsWith(".ts") && !(".ts" in require.extensions)) {
         require("ts-node").register({ transpileOnly: true });
     }
-    const publisher = require(file) as typeof import("../lib/publish");
+    return require(file) as T;
+}
+
+/** The push (or, for a promoted artifact, the copy) of `inputs`. */
+async function publish(inputs: ArtifactState): Promise<PublishResult & Partial<PromoteResult>> {
+    if (inputs.sourceUrl !== undefined) {
+        const promoter = loadByPath<typeof import("../lib/promote")>(PROMOTE_MODULE, PROJECT_RELATIVE[1]);
+        return promoter.promoteArtifact(inputs as PromoteInputs);
+    }
+    const publisher = loadByPath<typeof import("../lib/publish")>(PUBLISH_MODULE, PROJECT_RELATIVE[0]);
     return publisher.publishArtifact(inputs);
 }
 
@@ -141,10 +134,16 @@ export const artifactProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-/** The outputs: the inputs less every secret (registry password, signing key and its password), plus what the push did. */
-function stateOf(inputs: ArtifactState, result: PublishResult): ArtifactState {
-    const { password: _password, signingKey: _key, signingKeyPassword: _keyPassword, ...rest } = inputs;
-    return { ...rest, blobsUploaded: result.blobsUploaded, signatureTag: result.signature?.tag, signatureDigest: result.signature?.digest };
+/** The outputs: the inputs less every secret (registry passwords, signing key and its password), plus what the push did. */
+function stateOf(inputs: ArtifactState, result: PublishResult & Partial<PromoteResult>): ArtifactState {
+    const { password: _password, signingKey: _key, signingKeyPassword: _keyPassword, sourcePassword: _sourcePassword, ...rest } = inputs;
+    return {
+        ...rest,
+        blobsUploaded: result.blobsUploaded,
+        signatureTag: result.signature?.tag ?? result.copiedSignature?.tag,
+        signatureDigest: result.signature?.digest,
+        copiedSignatureDigest: result.copiedSignature?.digest,
+    };
 }
 
 /** The artifact resource. Its inputs are the per-policy map and the digest; see the provider above. */
@@ -158,9 +157,10 @@ class PolicyArtifactResource extends pulumi.dynamic.Resource {
     public readonly signatureTag!: pulumi.Output<string | undefined>;
     public readonly signatureDigest!: pulumi.Output<string | undefined>;
     public readonly signingKeyFingerprint!: pulumi.Output<string | undefined>;
+    public readonly copiedSignatureDigest!: pulumi.Output<string | undefined>;
 
     constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
-        super(artifactProvider, name, { blobsUploaded: undefined, signatureTag: undefined, signatureDigest: undefined, ...props }, opts, "policy-stack", "PolicyArtifact");
+        super(artifactProvider, name, { blobsUploaded: undefined, signatureTag: undefined, signatureDigest: undefined, copiedSignatureDigest: undefined, ...props }, opts, "policy-stack", "PolicyArtifact");
     }
 }
 
@@ -183,6 +183,8 @@ export class PolicyArtifact extends pulumi.ComponentResource {
     public readonly policies: { name: string; namespace?: string; kind: string; enforcement: string }[];
     /** The signature stored beside the artifact; undefined when the stack does not sign. */
     public readonly signature: pulumi.Output<ArtifactSignature | undefined>;
+    /** The source's signature copied beside a promoted artifact (this stack not signing); undefined otherwise. */
+    public readonly copiedSignatureDigest: pulumi.Output<string | undefined>;
     /** The resource that pushes (and signs); depend on it to wait for both. */
     public readonly resource: pulumi.CustomResource;
 
@@ -215,7 +217,8 @@ export class PolicyArtifact extends pulumi.ComponentResource {
             signingKeyPassword: args.signingKeyPassword === undefined ? undefined : pulumi.secret(args.signingKeyPassword),
             signingKeyFingerprint: args.signingKeyFingerprint,
             policies,
-        }, { parent: this, additionalSecretOutputs: ["password", "signingKey", "signingKeyPassword"] });
+            ...promotionInputs(args.promotedFrom),
+        }, { parent: this, additionalSecretOutputs: ["password", "signingKey", "signingKeyPassword", "sourcePassword"] });
         this.resource = resource;
         this.url = resource.url;
         this.tag = resource.tag;
@@ -224,7 +227,21 @@ export class PolicyArtifact extends pulumi.ComponentResource {
         // Known (undefined) at preview when the stack does not sign, rather than unknown.
         this.signature = args.signingKey === undefined ? pulumi.output(undefined) : pulumi.all([resource.signatureTag, resource.signatureDigest, resource.signingKeyFingerprint]).apply(([tag, digest, keyFingerprint]) =>
             tag !== undefined && digest !== undefined && keyFingerprint !== undefined ? { tag, digest, keyFingerprint } : undefined);
+        this.copiedSignatureDigest = resource.copiedSignatureDigest;
         this.policies = prepared.policies.map((p) => ({ name: p.name, namespace: p.namespace, kind: p.kind, enforcement: p.enforcement }));
         this.registerOutputs({ url: this.url, tag: this.tag, digest: this.digest, revision: this.revision, signature: this.signature });
     }
+}
+
+/** The promotion inputs of the resource: the source, its password secret; none for a built artifact. */
+function promotionInputs(source: PromotionSource | undefined): Record<string, pulumi.Input<unknown>> {
+    if (source === undefined) return {};
+    return {
+        sourceStack: source.stack,
+        sourceUrl: source.url,
+        sourceUsername: source.credentials?.username,
+        sourcePassword: source.credentials === undefined ? undefined : pulumi.secret(source.credentials.password),
+        sourceCaFile: source.caFile,
+        sourceInsecure: source.insecure ?? false,
+    };
 }

@@ -20,11 +20,17 @@ export interface PolicySourceArgs {
     namespace?: pulumi.Input<string>;
     /** The artifact as the cluster sees it: oci://host/repository (the pull address). */
     url: pulumi.Input<string>;
-    /** `spec.ref.semver`: the range of tags Flux may pick. */
+    /** `spec.ref.semver`: the range of tags Flux may pick. Ignored when `digest` is given. */
     semverRange: pulumi.Input<string>;
     /**
-     * The revision this stack published (`<tag>@sha256:<digest>`). `pulumi up` waits until Flux
-     * reports it as pulled and applied, and a new value asks Flux to reconcile at once.
+     * `spec.ref.digest`: Flux pulls exactly this manifest (`sha256:…`) instead of selecting a tag
+     * by `semverRange`. Defaults to none (select by semver).
+     */
+    digest?: pulumi.Input<string>;
+    /**
+     * The revision this stack published, as Flux reports it: `<tag>@sha256:<digest>` when selecting
+     * by semver, `sha256:<digest>` when pinned to `digest`. `pulumi up` waits until Flux reports it
+     * as pulled and applied, and a new value asks Flux to reconcile at once.
      */
     expectedRevision: pulumi.Input<string>;
     /** A dockerconfigjson Secret in `namespace`; omit for registries without credentials. */
@@ -99,7 +105,7 @@ export class PolicySource extends pulumi.ComponentResource {
             },
             spec: {
                 url: args.url,
-                ref: { semver: args.semverRange },
+                ref: args.digest === undefined ? { semver: args.semverRange } : { digest: args.digest },
                 secretRef: args.secretName === undefined ? undefined : { name: args.secretName },
                 certSecretRef: args.caSecretName === undefined ? undefined : { name: args.caSecretName },
                 insecure: args.insecure ?? false,

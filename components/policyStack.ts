@@ -6,8 +6,9 @@ import {
 } from "../lib/config";
 import { enforcementPatches } from "../lib/policies/enforcement";
 import { clusterSettings, effectiveEnforcement, registryCaFile, registryCredentials, type PolicyEnforcement } from "../lib/policyStack";
+import type { PromotionSource } from "../lib/promote";
 import type { PreparedArtifact } from "../lib/publish";
-import { compareWithPublished, previewReport, tagConflictWarning, type Comparison } from "../lib/preview";
+import { compareWithPublished, previewReport, promotionLine, tagConflictWarning, type Comparison } from "../lib/preview";
 import { publishedSignatureLine } from "../lib/preview/signature";
 import { fluxVerification, trustsKeys, verificationSecretName } from "../lib/verification";
 import type { EnforcementStatusOutput } from "../lib/preview/clusterStatus";
@@ -29,8 +30,17 @@ import { VerificationKeys } from "./verificationKeys";
  * which children exist.
  */
 export interface PolicyStackArgs {
-    /** The policies, built locally before any resource exists, so that a bad policy fails the run with nothing created. */
+    /**
+     * The policies, built locally (or pulled from the promoted stack's registry) before any resource
+     * exists, so that a bad policy or a stale source fails the run with nothing created
+     * (`prepareStackArtifact`).
+     */
     prepared: PreparedArtifact;
+    /**
+     * With `artifact.source` `promote`: the source stack's artifact that `prepared` was read from;
+     * `pulumi up` copies it byte for byte instead of pushing a build. Defaults to none (push the build).
+     */
+    promotedFrom?: PromotionSource;
     /** A kind cluster the stack creates (and deletes), or an existing one. */
     cluster: ClusterConfig;
     /** kind's local registry, or an external one: push and pull addresses, TLS, credentials, CA. */
@@ -85,6 +95,21 @@ export interface PolicyStackOutputs {
     artifactSignature: pulumi.Output<ArtifactSignature | undefined>;
     /** `cosign`: Flux applies only artifacts signed by a trusted key or identity. */
     verification: Verification;
+    /** `build` or `promote`. */
+    artifactSource: "build" | "promote";
+    /** The promoted artifact's origin (stack, URL, digest, the copied signature's digest); undefined for a build. */
+    promotedFrom: pulumi.Output<PromotionOutput | undefined>;
+    /** Flux pulls `ref.digest` (the artifact's digest) rather than selecting by semver. */
+    pinDigest: boolean;
+}
+
+/** Where a promoted artifact came from. */
+export interface PromotionOutput {
+    stack: string;
+    url: string;
+    digest: string;
+    /** Digest of the source's cosign signature copied along; undefined when none was copied. */
+    copiedSignatureDigest?: string;
 }
 
 /**
@@ -174,6 +199,7 @@ export class PolicyStack extends pulumi.ComponentResource {
             signingKey: signing.key === undefined ? undefined : pulumi.secret(signing.key),
             signingKeyPassword: signing.keyPassword === undefined ? undefined : pulumi.secret(signing.keyPassword),
             signingKeyFingerprint: signing.keyFingerprint,
+            promotedFrom: args.promotedFrom,
         }, { ...child, dependsOn: this.localRegistry ? [this.localRegistry.container] : [] });
 
         this.flux = new Flux("flux", { cluster, version: flux.version, installManifest: flux.installManifest }, child);
@@ -230,7 +256,9 @@ export class PolicyStack extends pulumi.ComponentResource {
             namespace: flux.namespace,
             url: registry.pullUrl,
             semverRange: artifact.semverRange,
-            expectedRevision: this.artifact.revision,
+            // Pinned, Flux reports the bare digest as the revision.
+            digest: artifact.pinDigest ? this.artifact.digest : undefined,
+            expectedRevision: artifact.pinDigest ? this.artifact.digest : this.artifact.revision,
             secretName: this.registryAccess?.pullSecretName,
             caSecretName: this.registryAccess?.caSecretName,
             insecure: registry.insecure,
@@ -284,6 +312,16 @@ export class PolicyStack extends pulumi.ComponentResource {
             kustomization: { name: this.source.name, namespace: this.source.namespace },
             artifactSignature: this.artifact.signature,
             verification: signing.verification,
+            artifactSource: args.promotedFrom ? "promote" : "build",
+            promotedFrom: args.promotedFrom === undefined
+                ? pulumi.output(undefined)
+                : this.artifact.copiedSignatureDigest.apply((copied) => ({
+                    stack: args.promotedFrom!.stack,
+                    url: args.promotedFrom!.url,
+                    digest: args.promotedFrom!.digest,
+                    ...(copied === undefined ? {} : { copiedSignatureDigest: copied }),
+                })),
+            pinDigest: artifact.pinDigest,
         };
         this.registerOutputs(this.outputs);
     }
@@ -301,6 +339,7 @@ export class PolicyStack extends pulumi.ComponentResource {
             project,
         });
         const resource = this.artifact.resource;
+        if (args.promotedFrom) await pulumi.log.info(promotionLine(args.promotedFrom, args.registry.pushUrl, args.artifact.tag), resource);
         if (tagConflict) await pulumi.log.warn(tagConflict, resource);
         const report = previewReport(published, args.prepared.policies.length, project);
         if (report) await pulumi.log.info(report, resource);

@@ -3,7 +3,9 @@
  * as plain functions tested directly: which cluster to create, the registry credentials and CA,
  * the `policies` output's enforcement, and the preview's tag-conflict warning. Pure: no Pulumi.
  */
-import type { ClusterConfig, RegistryConfig } from "./config";
+import { isLoopbackHost, type ClusterConfig, type PromotionConfig, type RegistryConfig } from "./config";
+import type { ClientOptions } from "./oci/client";
+import { parseOciUrl } from "./oci/reference";
 import { patchedBy, type FluxPatch } from "./policies/enforcement";
 import type { PreparedPolicy } from "./publish";
 
@@ -39,6 +41,25 @@ export function registryCredentials(registry: RegistryConfig): RegistryCredentia
 /** The PEM CA bundle the push and the preview trust, and Flux through the CA Secret: an external registry's `registryCaFile`. */
 export function registryCaFile(registry: RegistryConfig): string | undefined {
     return registry.mode === "external" ? registry.caFile : undefined;
+}
+
+/**
+ * How to reach the registry a promotion copies from (`sourceUrl`, the source stack's artifactUrl):
+ * the promoteFrom* keys when they are set; else, on this stack's own registry host, this stack's
+ * credentials, CA and TLS setting; else anonymous, plain HTTP only on loopback (as registryInsecure).
+ */
+export function promotionConnection(promotion: PromotionConfig, registry: RegistryConfig, sourceUrl: string): ClientOptions {
+    const host = parseOciUrl(sourceUrl).host;
+    const ownRegistry = host === parseOciUrl(registry.pushUrl).host;
+    const own = registryCredentials(registry);
+    const credentials = promotion.username !== undefined && promotion.password !== undefined
+        ? { username: promotion.username, password: promotion.password }
+        : ownRegistry ? own : undefined;
+    return {
+        credentials,
+        caFile: promotion.caFile ?? (ownRegistry ? registryCaFile(registry) : undefined),
+        insecure: promotion.insecure ?? (ownRegistry ? registry.insecure : isLoopbackHost(host)),
+    };
 }
 
 /** A policy as the `policies` output reports it. */

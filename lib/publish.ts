@@ -29,7 +29,7 @@ export interface PreparedPolicy {
 }
 
 export interface PreparedArtifact {
-    /** Absolute policy directory. */
+    /** Absolute policy directory; for a promoted artifact, the source's `oci://host/repository@sha256:…`. */
     path: string;
     /** Manifest digest. */
     digest: string;
@@ -59,13 +59,18 @@ export async function prepareArtifact(dir: string, options: PrepareOptions = {})
     const set = await loadPolicyDir(dir, { cache: true });
     const { built, dispose } = await buildInTempDir(set, { source: options.source, revision: options.sourceRevision, created: options.created });
     await dispose();
+    return preparedOf(set, path.resolve(dir), { digest: built.manifestDigest, layerDigest: built.layer.digest, annotations: built.annotations });
+}
+
+/** A `PreparedArtifact` of loaded policies and the manifest they are (or were) shipped in. */
+export function preparedOf(set: PolicySet, where: string, manifest: { digest: string; layerDigest: string; annotations: Record<string, string> }): PreparedArtifact {
     return {
-        path: path.resolve(dir),
-        digest: built.manifestDigest,
-        layerDigest: built.layer.digest,
-        source: built.annotations["org.opencontainers.image.source"],
-        sourceRevision: built.annotations["org.opencontainers.image.revision"],
-        created: built.annotations["org.opencontainers.image.created"],
+        path: where,
+        digest: manifest.digest,
+        layerDigest: manifest.layerDigest,
+        source: manifest.annotations["org.opencontainers.image.source"],
+        sourceRevision: manifest.annotations["org.opencontainers.image.revision"],
+        created: manifest.annotations["org.opencontainers.image.created"],
         summaries: set.policies.map(summarise),
         policies: set.policies.map((p) => ({
             key: policyKey(p),
@@ -201,7 +206,7 @@ export async function publishArtifact(inputs: PublishInputs): Promise<PublishRes
  * The signing key, opened. Its fingerprint must be the one the preview showed, so a key changed in
  * between cannot sign unnoticed.
  */
-async function signingKeyOf(inputs: PublishInputs): Promise<SigningKey> {
+export async function signingKeyOf(inputs: Pick<PublishInputs, "signingKey" | "signingKeyPassword" | "signingKeyFingerprint">): Promise<SigningKey> {
     const key = await loadSigningKey(inputs.signingKey!, inputs.signingKeyPassword);
     const fingerprint = key.publicKey.fingerprint;
     if (inputs.signingKeyFingerprint !== undefined && fingerprint !== inputs.signingKeyFingerprint) {
@@ -211,7 +216,7 @@ async function signingKeyOf(inputs: PublishInputs): Promise<SigningKey> {
 }
 
 /** Signs the pushed manifest (cosign's classic `.sig`, replacing what was there: the stack's key is the one that counts). */
-async function signPushed(url: string, digest: string, key: SigningKey, connection: ClientOptions): Promise<PublishedSignature> {
+export async function signPushed(url: string, digest: string, key: SigningKey, connection: ClientOptions): Promise<PublishedSignature> {
     const signed = await signArtifact({ ...connection, url, digest, key, replace: true });
     return { tag: signed.signatureTag, digest: signed.signatureDigest, keyFingerprint: key.publicKey.fingerprint };
 }

@@ -1,16 +1,26 @@
-/** The `artifact` section: the policy directory, the tag, and its semver contract with Flux. */
+/**
+ * The `artifact` section: where the artifact comes from (built from the policy directory, or
+ * promoted from another stack), the tag, its semver contract with Flux, and whether Flux pins the digest.
+ */
 import { checkTagAgainstRange, parseFluxRange, parseFluxVersion } from "../semver";
 import { DEFAULTS } from "./defaults";
+import { parseArtifactSource, type ArtifactSource, type PromotionConfig } from "./promotion";
 import type { ConfigReader } from "./reader";
 
 export interface ArtifactConfig {
-    /** Policy directory, absolute. */
+    /** `build`: this stack builds the policy directory; `promote`: it copies another stack's artifact, byte for byte. */
+    source: ArtifactSource;
+    /** With `promote`: the source stack and how to reach its registry. */
+    promotion?: PromotionConfig;
+    /** Policy directory, absolute (unused with `promote`). */
     policiesPath: string;
     tag: string;
     /** The OCIRepository's `ref.semver` range. */
     semverRange: string;
     /** Move an existing tag to different content. */
     force: boolean;
+    /** The OCIRepository pulls `ref.digest` (exactly these bytes) instead of selecting by `ref.semver`. */
+    pinDigest: boolean;
 }
 
 /** The message of what `fn` throws, else what it returns. */
@@ -23,7 +33,8 @@ function attempt<T>(fn: () => T): T | string {
 }
 
 /** The tag and range with Flux's own parsing rules: the tag must be one Flux would select. */
-export function parseArtifact(reader: ConfigReader): ArtifactConfig {
+export function parseArtifact(reader: ConfigReader, stack: string): ArtifactConfig {
+    const { source, promotion } = parseArtifactSource(reader, stack);
     const tag = reader.str("artifactTag") ?? DEFAULTS.artifactTag;
     const semverRange = reader.str("semverRange") ?? DEFAULTS.semverRange;
     const version = attempt(() => parseFluxVersion(tag));
@@ -41,9 +52,12 @@ export function parseArtifact(reader: ConfigReader): ArtifactConfig {
         }
     }
     return {
+        source,
+        promotion,
         policiesPath: reader.resolvePath(reader.str("policiesPath") ?? DEFAULTS.policiesPath),
         tag,
         semverRange,
         force: reader.bool("forcePush", false),
+        pinDigest: reader.bool("pinDigest", DEFAULTS.pinDigest),
     };
 }

@@ -4,6 +4,7 @@
  * it, so a changed default is one line here (and the README's table).
  */
 import type { Enforcement, EnforcementGate } from "./enforcement";
+import type { ArtifactSource } from "./promotion";
 import type { Verification } from "./signing";
 
 /** Defaults that point at the latest upstream releases. */
@@ -13,9 +14,11 @@ export const DEFAULTS = {
     localRegistryImage: "registry:2",
     localRegistryName: "kind-registry",
     repository: "kyverno-policies",
+    artifactSource: "build" as ArtifactSource,
     artifactTag: "1.0.0",
     semverRange: ">=1.0.0",
     policiesPath: "policies",
+    pinDigest: false,
     enforcement: "audit" as Enforcement,
     enforcementGate: "warn" as EnforcementGate,
     fluxVersion: "v2.9.4",

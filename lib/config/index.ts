@@ -1,6 +1,6 @@
 /**
  * Stack configuration: every key the program reads (`keys`), its default (`defaults`), and its
- * validation, one parser per section (`cluster`, `registry`, `artifact`, `enforcement`, `flux`,
+ * validation, one parser per section (`cluster`, `registry`, `artifact` (with `promotion`), `enforcement`, `flux`,
  * `kyverno`, `signing`) over one shared reader (`reader`), composed by `stack`. Pure: no Pulumi.
  */
 export {
@@ -14,6 +14,7 @@ export {
     isLoopbackHost, parseOciUrl, registryHost, type ExternalRegistryConfig, type LocalRegistryConfig, type OciUrl, type RegistryConfig,
 } from "./registry";
 export type { ArtifactConfig } from "./artifact";
+export { ARTIFACT_SOURCES, type ArtifactSource, type PromotionConfig } from "./promotion";
 export type { FluxConfig } from "./flux";
 export type { KyvernoConfig } from "./kyverno";
 export { VERIFICATIONS, type OidcIdentity, type SigningConfig, type TrustedKey, type Verification } from "./signing";

@@ -1,7 +1,7 @@
 /** Every key the program reads, and which of them hold secrets. */
 
 /** Keys that hold secrets: their values never appear in error messages. */
-export const SECRET_KEYS = new Set(["registryPassword", "kubeconfig", "signingKey", "signingKeyPassword"]);
+export const SECRET_KEYS = new Set(["registryPassword", "kubeconfig", "signingKey", "signingKeyPassword", "promoteFromPassword"]);
 
 /** Every key the program reads, with a one-line description (used for "unknown key" hints and the README). */
 export const KNOWN_KEYS: Record<string, string> = {
@@ -20,6 +20,13 @@ export const KNOWN_KEYS: Record<string, string> = {
     registryPrivate: "the registry needs credentials (true | false)",
     registryInsecure: "plain HTTP to the registry (true | false)",
     registryCaFile: "PEM CA bundle for the push",
+    artifactSource: "build | promote: build the policy directory, or copy another stack's artifact byte for byte",
+    promoteFrom: "with artifactSource promote: the stack whose artifact to take (org/project/stack)",
+    promoteFromUsername: "user for the source stack's registry (default: registryUsername when it is the same registry)",
+    promoteFromPassword: "password for the source stack's registry (secret)",
+    promoteFromCaFile: "PEM CA bundle for the source stack's registry",
+    promoteFromInsecure: "plain HTTP to the source stack's registry (true | false)",
+    pinDigest: "the OCIRepository pulls ref.digest, exactly the shipped bytes (true | false)",
     artifactTag: "semver tag of the artifact",
     semverRange: "OCIRepository ref.semver range",
     policiesPath: "policy directory",

@@ -118,7 +118,7 @@ function parseExternalRegistry(reader: ConfigReader): ExternalRegistryConfig {
         if (typeof parsed === "string") reader.bad("registryPullUrl", pullUrl, parsed);
     }
     const { username, password } = parseCredentials(reader);
-    const caFile = parseCaFile(reader);
+    const caFile = parseCaFile(reader, "registryCaFile");
     return {
         mode: "external",
         pushUrl: pushUrl ?? "",
@@ -150,16 +150,16 @@ function parseCredentials(reader: ConfigReader): { username?: string; password?:
     return { username, password };
 }
 
-/** registryCaFile, absolute, once it is known to hold a PEM certificate. */
-function parseCaFile(reader: ConfigReader): string | undefined {
-    const caFile = reader.str("registryCaFile");
+/** A CA bundle key (registryCaFile, promoteFromCaFile), absolute, once it is known to hold a PEM certificate. */
+export function parseCaFile(reader: ConfigReader, key: string): string | undefined {
+    const caFile = reader.str(key);
     if (caFile === undefined) return undefined;
     let pem = "";
     try {
         pem = fs.readFileSync(reader.resolvePath(caFile), "utf8");
     } catch {
-        reader.bad("registryCaFile", caFile, "cannot be read: give the path of a PEM CA bundle (relative paths start at the project directory)");
+        reader.bad(key, caFile, "cannot be read: give the path of a PEM CA bundle (relative paths start at the project directory)");
     }
-    if (pem && !pem.includes("-----BEGIN CERTIFICATE-----")) reader.bad("registryCaFile", caFile, "holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+    if (pem && !pem.includes("-----BEGIN CERTIFICATE-----")) reader.bad(key, caFile, "holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
     return reader.resolvePath(caFile);
 }

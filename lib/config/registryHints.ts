@@ -17,6 +17,16 @@ const STACK_HINTS: Record<OciErrorReason, (p: string) => string> = {
     "credentials-in-url": (p) => `set ${p}:registryUsername and ${p}:registryPassword instead`,
 };
 
+/** The same for the registry of the stack being promoted from (artifactSource promote): its own keys. */
+const PROMOTION_SOURCE_HINTS: Partial<Record<OciErrorReason, (p: string) => string>> = {
+    "credentials-rejected": (p) => `check ${p}:promoteFromUsername and ${p}:promoteFromPassword (the source stack's registry)`,
+    "credentials-required": (p) => `set ${p}:promoteFromUsername and ${p}:promoteFromPassword for the source stack's registry (pulumi config set --secret promoteFromPassword <token>)`,
+    "tls-failed": (p) => `set ${p}:promoteFromCaFile to the CA that signed the source registry's certificate, or ${p}:promoteFromInsecure true for plain HTTP`,
+    "server-not-tls": (p) => `set ${p}:promoteFromInsecure true for plain HTTP`,
+    "server-requires-tls": (p) => `set ${p}:promoteFromInsecure false`,
+    "plaintext-token-service": (p) => `set ${p}:promoteFromInsecure true to allow it`,
+};
+
 /** The project name this program's config keys start with. */
 export const STACK_PROJECT = "policy-stack";
 
@@ -35,4 +45,16 @@ export function stackErrorMessage(e: unknown, project = STACK_PROJECT): string {
     const message = e instanceof Error ? e.message : String(e);
     const hint = e instanceof OciError ? stackHint(e.reason, project) : undefined;
     return hint ? `${message}; ${hint}` : message;
+}
+
+/**
+ * `stackHintFor`, except that failures on the source registry of a promotion (another host than
+ * this stack's registry) name the promoteFrom* keys.
+ */
+export function promotionHintFor(sourceHost: string, targetHost: string, project = STACK_PROJECT): (e: OciError) => string | undefined {
+    return (e) => {
+        if (e.reason === undefined) return undefined;
+        const source = sourceHost !== targetHost && e.host === sourceHost ? PROMOTION_SOURCE_HINTS[e.reason] : undefined;
+        return source ? source(project) : stackHint(e.reason, project);
+    };
 }

@@ -40,7 +40,7 @@ export function parseStackConfig(raw: Record<string, string | undefined>, ctx: P
         stack: ctx.stack,
         cluster,
         registry: parseRegistry(reader, cluster.mode),
-        artifact: parseArtifact(reader),
+        artifact: parseArtifact(reader, ctx.stack),
         enforcement: parseEnforcement(reader),
         enforcementGate: parseEnforcementGate(reader),
         flux: parseFlux(reader),

@@ -29,11 +29,15 @@ export interface CopyImageOptions {
     to: CopyEndpoint & {
         /** The tag to point at the copy. */
         tag: string;
+        /** Move the tag when it points at other content (as a push would); without it, such a copy is refused before any write. */
+        force?: boolean;
     };
 }
 
 export interface CopyImageResult {
     digest: string;
+    /** The tag already pointed at this digest: nothing was written. */
+    unchanged: boolean;
     /** Blobs by digest, by what happened to each. */
     mounted: string[];
     copied: string[];
@@ -77,7 +81,14 @@ export async function copyImage(o: CopyImageOptions): Promise<CopyImageResult> {
                 if (manifest.digest !== o.from.digest) {
                     throw new OciError("digest-mismatch", `${from.url}@${o.from.digest} came back as ${manifest.digest}`);
                 }
-                const result: CopyImageResult = { digest: manifest.digest, mounted: [], copied: [], present: [], stats: { from: source.stats, to: target.stats } };
+                const result: CopyImageResult = { digest: manifest.digest, unchanged: false, mounted: [], copied: [], present: [], stats: { from: source.stats, to: target.stats } };
+                const current = await target.headManifest(o.to.tag, true);
+                if (current?.digest === manifest.digest) return { ...result, unchanged: true };
+                if (current && !o.to.force) {
+                    throw new OciError("tag-conflict", `tag "${o.to.tag}" in ${to.url} already points at ${current.digest}, not at the copied ${manifest.digest}`, {
+                        host: to.host, repository: to.repository, action: `copy to tag ${o.to.tag}`, reason: "tag-exists",
+                    });
+                }
                 for (const blob of blobsOf(manifest.body, `${from.url}@${o.from.digest}`)) {
                     if (await target.blobExists(blob.digest)) {
                         result.present.push(blob.digest);

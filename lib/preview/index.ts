@@ -4,4 +4,4 @@
  */
 export * from "./diff";
 export { compareWithPublished, compareWithTag, readPublishedPolicies, selectTag, type CompareOptions, type Comparison, type TagComparison } from "./published";
-export { previewReport, tagConflictWarning, type PublishedResult, type TagConflictFacts } from "./messages";
+export { previewReport, promotionLine, tagConflictWarning, type PublishedResult, type TagConflictFacts } from "./messages";

@@ -49,3 +49,8 @@ export function previewReport(published: PublishedResult, policyCount: number, p
     }
     return [published.summary, ...published.text.split("\n").slice(1)].join("\n");
 }
+
+/** Where a promoting stack's artifact comes from: the preview's first line about it. */
+export function promotionLine(source: { stack: string; url: string; digest: string }, targetUrl: string, tag: string): string {
+    return `promoting ${source.url}@${source.digest} (stack ${source.stack}) to ${targetUrl}:${tag}, byte for byte; nothing is built`;
+}
