@@ -256,9 +256,10 @@ export class PolicyStack extends pulumi.ComponentResource {
             namespace: flux.namespace,
             url: registry.pullUrl,
             semverRange: artifact.semverRange,
-            // Pinned, Flux reports the bare digest as the revision.
-            digest: artifact.pinDigest ? this.artifact.digest : undefined,
-            expectedRevision: artifact.pinDigest ? this.artifact.digest : this.artifact.revision,
+            // Pinned: the digest the preview shows (the push or copy refuses any other), and Flux
+            // reports the bare digest as the revision. The OCIRepository still waits for the push.
+            digest: artifact.pinDigest ? prepared.digest : undefined,
+            expectedRevision: artifact.pinDigest ? prepared.digest : this.artifact.revision,
             secretName: this.registryAccess?.pullSecretName,
             caSecretName: this.registryAccess?.caSecretName,
             insecure: registry.insecure,

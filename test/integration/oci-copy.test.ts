@@ -12,7 +12,7 @@ import type { BuiltArtifact } from "../../lib/artifact";
 import { copyImage, fetchManifest, OciError, pushImage, resolveTag, type ClientOptions } from "../../lib/oci";
 import { publicKeyOf, signArtifact, verifyArtifact, type SigningKey } from "../../lib/signing";
 import { startRegistry, type RegistryHandle } from "../harness/registry";
-import { buildSample, layersOf } from "../support/registry-artifact";
+import { buildSample, changedSampleCopy, layersOf } from "../support/registry-artifact";
 
 describe("copyImage: the same bytes in another repository or registry", () => {
     let anon: RegistryHandle;
@@ -59,7 +59,23 @@ describe("copyImage: the same bytes in another repository or registry", () => {
         assert.equal(await resolveTag({ ...tlsClient(), url: tls.url("prod/policies"), tag: "1.0.0" }), digest);
 
         const again = await copyImage({ from: { ...fast, url: anon.url("dev/policies"), digest }, to });
-        assert.deepEqual([again.present.length, again.copied.length, again.mounted.length, again.stats.to.blobsUploaded], [2, 0, 0, 0]);
+        assert.equal(again.unchanged, true, "the tag already points at the digest");
+        assert.deepEqual([again.present.length, again.copied.length, again.mounted.length, again.stats.to.blobsUploaded], [0, 0, 0, 0]);
+    });
+
+    it("a tag holding other content is not moved without force, and nothing is written", async () => {
+        const other = await buildSample(changedSampleCopy());
+        const otherDigest = (await pushImage({ ...fast, url: anon.url("dev/other"), tag: "1.0.0", manifest: other.manifest, config: other.config, layers: layersOf(other) })).digest;
+        const to = { ...tlsClient(), url: tls.url("conflict/policies"), tag: "1.0.0" };
+        await copyImage({ from: { ...fast, url: anon.url("dev/policies"), digest }, to });
+        const before = tls.logs().split("\n").filter((l) => /"(PUT|POST|PATCH) \/v2\//.test(l)).length;
+        const err = await copyImage({ from: { ...fast, url: anon.url("dev/other"), digest: otherDigest }, to }).catch((e: unknown) => e);
+        assert.ok(err instanceof OciError && err.code === "tag-conflict" && err.reason === "tag-exists", String(err));
+        assert.match(err.message, new RegExp(`already points at ${digest}, not at the copied ${otherDigest}`));
+        assert.equal(tls.logs().split("\n").filter((l) => /"(PUT|POST|PATCH) \/v2\//.test(l)).length, before, "no write after the refusal");
+        const forced = await copyImage({ from: { ...fast, url: anon.url("dev/other"), digest: otherDigest }, to: { ...to, force: true } });
+        assert.equal(forced.digest, otherDigest);
+        assert.equal(await resolveTag({ ...tlsClient(), url: tls.url("conflict/policies"), tag: "1.0.0" }), otherDigest);
     });
 
     it("the signature follows the bytes: copied beside the artifact, it verifies at the destination", async () => {
