@@ -22,6 +22,9 @@
  *   with its public half (spec.verify), the real `cosign verify` checks the same signature, and
  *   artifacts moved onto the stack's tag behind its back (test/support/e2e-signing.ts) are refused.
  *
+ * - Promotion: a second stack, prod (test/support/e2e-promotion.ts), on its own kwok cluster, Flux
+ *   controllers and registry (other CA, other credentials), promotes this stack's digest.
+ *
  * The steps share one stack and run in order; after the first failure the rest are skipped, and
  * the `after` hook prints every command's log, deletes any cluster left, stops every process.
  */
@@ -46,12 +49,14 @@ import {
 } from "../support/e2e-kyverno";
 import type { KyvernoControllers } from "../support/kyverno-controllers";
 import {
-    copyManifest, cosignKeyPair, cosignVerify, pushBehindTheBack, reconcileNow, replaySignature, signWithAnotherKey, sourceState,
+    copyManifest, cosignKeyPair, cosignVerify, pushBehindTheBack, reconcileNow, registryClientOptions, replaySignature, signWithAnotherKey, sourceState,
     type CosignKeyPair,
 } from "../support/e2e-signing";
+import { PROD_CLUSTER, ProdStack } from "../support/e2e-promotion";
 import { assertNoSecrets } from "../support/secrets-scan";
 import { signingKeySecretSpec } from "../support/signing-secrets";
-import { loadSigningKey } from "../../lib/signing";
+import { loadSigningKey, signatureTag } from "../../lib/signing";
+import { RegistryClient } from "../../lib/oci";
 
 const PROJECT = "policy-stack";
 const STACK = "e2e";
@@ -88,6 +93,10 @@ let kube: Kubectl;
 let broken: string | undefined;
 /** The stack's signing key (the real cosign's, password-protected). */
 let signingKey: CosignKeyPair;
+/** The promoting stack (issue 16), on its own cluster and registry. */
+let prod: ProdStack | undefined;
+/** prod's state, exported before its destroy: scanned for secrets with the rest. */
+let prodExport = "";
 const timings: { step: string; ms: number }[] = [];
 const suiteStart = Date.now();
 
@@ -226,6 +235,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
                 if (flux) process.stderr.write(`\n----- flux controllers -----\n${tail(flux.logs(), 8000)}\n`);
                 if (kyverno) process.stderr.write(`\n----- kyverno controllers -----\n${kyverno.timeline().join("\n")}\n${tail(kyverno.logs(), 8000)}\n`);
                 if (registry) process.stderr.write(`\n----- registry -----\n${tail(registry.logs(), 4000)}\n`);
+                if (prod) process.stderr.write(`\n----- prod: flux controllers and registry -----\n${tail(prod.logs(), 8000)}\n`);
             }
         } finally {
             // Order: the cluster while the controllers still run (nothing waits on their finalizers
@@ -238,6 +248,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             await kyvernoWatcher?.catch(() => undefined);
             await kyverno?.stop();
             await flux?.stop();
+            await prod?.stop();
             await registry?.stop();
             if (ws) {
                 process.stderr.write(`\ne2e timings:\n${timings.map((t) => `  ${(t.ms / 1000).toFixed(1).padStart(7)}s  ${t.step}`).join("\n")}\n` +
@@ -487,6 +498,64 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
     });
 
+
+    // ---- promotion (issue 16): prod takes this stack's digest into its own registry and cluster
+    step("promotion: a prod stack (own kind cluster, own registry over TLS with other credentials) promoting from a stack that does not exist is refused by preview, naming it; nothing is created", 8 * MIN, async () => {
+        prod = new ProdStack({ ws, fixtures, source: registry, repository: REPOSITORY, sourcePublicKey: signingKey.pub, reconcileTimeoutS: RECONCILE_TIMEOUT_S });
+        await prod.start();
+        await prod.init(`organization/${PROJECT}/does-not-exist`);
+        const shimCallsBefore = ws.shimCalls().length;
+        const r = await prod.pulumi(["preview"]);
+        assert.notEqual(r.code, 0, "the preview fails");
+        assert.match(r.stdout + r.stderr, /organization\/policy-stack\/does-not-exist/, `the message names the source stack:\n${tail(r.stdout + r.stderr, 3000)}`);
+        assert.equal(ws.shimCalls().length, shimCallsBefore, "no kind command ran");
+        const state = JSON.parse((await prod.pulumiOk(["stack", "export"])).stdout);
+        assert.deepEqual(state.deployment.resources ?? [], [], "prod has no resource");
+        assert.equal(await prod.manifest(prod.registry, TAG), undefined, "prod's registry holds nothing");
+    });
+
+    step("promotion: prod's preview names the promoted digest; up copies the manifest byte for byte with its signature, only reading the source registry; Flux in prod's cluster applies exactly that digest, verified with the source's key", 20 * MIN, async () => {
+        await prod!.pulumiOk(["config", "set", "promoteFrom", `organization/${PROJECT}/${STACK}`]);
+        const source = await outputs();
+        const preview = await prod!.pulumiOk(["preview"]);
+        assert.ok(preview.stdout.includes(`promoting ${source.artifactUrl}@${source.artifactDigest} (stack organization/${PROJECT}/${STACK}) to ${prod!.registry.url(REPOSITORY)}:${TAG}`),
+            `the preview says what is promoted:\n${tail(preview.stdout, 3000)}`);
+        const sourceWrites = registryWrites().length;
+        const r = await prod!.up(15 * MIN);
+        assert.equal(r.code, 0, `prod's pulumi up failed (log ${r.log}):\n${tail(r.stdout + r.stderr, 8000)}`);
+        assert.ok(prod!.flux, "prod's Flux controllers were started during its pulumi up");
+        assert.equal(registryWrites().length, sourceWrites, "the source registry was only read");
+
+        const out = await prod!.outputs();
+        assert.equal(out.artifactSource, "promote");
+        assert.equal(out.artifactDigest, source.artifactDigest, "the same digest as the source stack's");
+        const sourceManifest = await prod!.manifest(registry, source.artifactDigest);
+        const prodManifest = await prod!.manifest(prod!.registry, TAG);
+        assert.ok(sourceManifest && prodManifest && prodManifest.equals(sourceManifest), "prod's registry serves the source manifest byte for byte under prod's tag");
+        const sigTag = signatureTag(source.artifactDigest);
+        const sourceSignature = await prod!.manifest(registry, sigTag);
+        const prodSignature = await prod!.manifest(prod!.registry, sigTag);
+        assert.ok(sourceSignature && prodSignature && prodSignature.equals(sourceSignature), "the source's signature came along, unchanged");
+        assert.deepEqual(out.promotedFrom, {
+            stack: `organization/${PROJECT}/${STACK}`, url: source.artifactUrl, digest: source.artifactDigest,
+            copiedSignatureDigest: `sha256:${crypto.createHash("sha256").update(sourceSignature).digest("hex")}`,
+        });
+        assert.equal(out.pinDigest, true);
+
+        const prodKube = await prod!.kubectl();
+        const repo = await prodKube.getJson(["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        assert.deepEqual(repo.spec.ref, { digest: source.artifactDigest }, "prod's Flux is pinned to the digest");
+        assert.equal(repo.spec.url, prod!.registry.url(REPOSITORY), "and pulls from prod's registry");
+        assert.equal(repo.status.artifact.revision, source.artifactDigest);
+        assert.equal(condition(repo, "SourceVerified").status, "True", "prod's Flux verified the copied signature with the source stack's key");
+        const ks = await prodKube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        assert.equal(ks.status.lastAppliedRevision, source.artifactDigest, "when prod's pulumi up returns, Flux has applied the promoted digest");
+        const applied = ((await prodKube.getJson(["clusterpolicies.kyverno.io"])).items as any[]).map((p) => p.metadata.name).sort();
+        const expected = (source.policies as { kind: string; name: string }[]).filter((p) => p.kind === "ClusterPolicy").map((p) => p.name).sort();
+        assert.deepEqual(applied, expected, "prod's cluster holds the source stack's ClusterPolicies");
+        await prod!.pulumiOk(["preview", "--expect-no-changes"]);
+    });
+
     let edited: { changed: string; added: string; removed: string };
     let authFailure = "";
     step("edit one policy, add one, delete one: the preview diff names exactly those three, and nothing else changes but the Flux status check", 8 * MIN, async () => {
@@ -558,6 +627,69 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         await kube.getJson(["clusterpolicies.kyverno.io", edited.added.split("/").pop()!]);
         const changed = await kube.getJson(["clusterpolicies.kyverno.io", edited.changed.split("/").pop()!]);
         assert.match(JSON.stringify(changed.spec), /\[edited by the e2e test\]/, "the edited policy is live");
+    });
+
+    step(`promotion: the edited policies reach prod only with prod's own up, whose preview names them; a source whose digest its registry no longer serves is refused, naming both`, 20 * MIN, async () => {
+        const source = await outputs();
+        const before = await prod!.outputs();
+        assert.notEqual(source.artifactDigest, before.artifactDigest, "the source stack moved on");
+        const prodKube = prod!.kube!;
+        const name = (key: string) => key.split("/").pop()!;
+        // Until prod's own up, prod runs what it promoted before.
+        await prodKube.getJson(["clusterpolicies.kyverno.io", name(edited.removed)]);
+        assert.notEqual((await prodKube.run(["get", "clusterpolicies.kyverno.io", name(edited.added)])).code, 0, "the added policy is not in prod yet");
+        assert.doesNotMatch(JSON.stringify((await prodKube.getJson(["clusterpolicies.kyverno.io", name(edited.changed)])).spec), /edited by the e2e test/);
+
+        // Stale: the source's registry loses the digest its outputs name (deleted, as a cleanup job would).
+        const manifest = await prod!.manifest(registry, source.artifactDigest);
+        assert.ok(manifest, "the source registry serves the digest before the delete");
+        const deleted = await ws.run("skopeo", ["delete", "--cert-dir", registry.certDir!, "--creds", `${registry.username}:${registry.password}`,
+            `docker://${registry.host}/${REPOSITORY}@${source.artifactDigest}`], { label: "skopeo-delete" });
+        assert.equal(deleted.code, 0, deleted.stderr);
+        try {
+            const stale = await prod!.pulumi(["preview"]);
+            assert.notEqual(stale.code, 0, "the preview refuses");
+            assert.match(stale.stdout + stale.stderr, new RegExp(`policy-stack:promoteFrom = "organization/policy-stack/${STACK}": stack organization/policy-stack/${STACK} outputs artifactDigest ${source.artifactDigest}, which oci://${registry.host}/${REPOSITORY} no longer serves; its tag ${NEXT_TAG} (is gone too|now points at sha256:[0-9a-f]{64})`),
+                tail(stale.stdout + stale.stderr, 3000));
+        } finally {
+            // Put the same bytes back under the tag: the same digest again.
+            const client = new RegistryClient(registry.url(REPOSITORY), registryClientOptions(registry));
+            try {
+                assert.equal(await client.putManifest(NEXT_TAG, manifest, JSON.parse(manifest.toString()).mediaType), source.artifactDigest);
+            } finally {
+                client.close();
+            }
+        }
+
+        await prod!.pulumiOk(["config", "set", "artifactTag", NEXT_TAG]);
+        const previewRun = await prod!.pulumiOk(["preview", "--diff", "--json"]);
+        const steps = (JSON.parse(previewRun.stdout).steps ?? []) as PreviewStep[];
+        const push = steps.find((st) => resourceName(st.urn) === "policies-push");
+        assert.deepEqual(changedKeys(push?.oldState?.inputs?.policies, push?.newState?.inputs?.policies), [edited.added, edited.changed, edited.removed].sort(),
+            "prod's preview names exactly the three edited policies");
+        const text = await prod!.pulumiOk(["preview"]);
+        for (const key of [edited.added, edited.changed, edited.removed]) assert.ok(text.stdout.includes(name(key)), `the preview's report names ${key}:\n${tail(text.stdout, 3000)}`);
+
+        const r = await prod!.up(12 * MIN);
+        assert.equal(r.code, 0, `prod's pulumi up failed (log ${r.log}):\n${tail(r.stdout + r.stderr, 8000)}`);
+        const out = await prod!.outputs();
+        assert.equal(out.artifactDigest, source.artifactDigest);
+        const prodManifest = await prod!.manifest(prod!.registry, NEXT_TAG);
+        assert.ok(prodManifest?.equals(manifest), "byte for byte again");
+        assert.notEqual((await prodKube.run(["get", "clusterpolicies.kyverno.io", name(edited.removed)])).code, 0, "the deleted policy was pruned in prod");
+        await prodKube.getJson(["clusterpolicies.kyverno.io", name(edited.added)]);
+        assert.match(JSON.stringify((await prodKube.getJson(["clusterpolicies.kyverno.io", name(edited.changed)])).spec), /\[edited by the e2e test\]/, "the edit is live in prod");
+        const repo = await prodKube.getJson(["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
+        assert.equal(repo.status.artifact.revision, source.artifactDigest);
+    });
+
+    step("promotion: prod's destroy deletes its cluster and leaves both registries' releases in place", 15 * MIN, async () => {
+        const digest = (await prod!.outputs()).artifactDigest;
+        prodExport = (await prod!.pulumiOk(["stack", "export"])).stdout;
+        await prod!.destroy(12 * MIN);
+        assert.ok(!(await kwokClusters(ws)).includes(PROD_CLUSTER), "prod's kwok cluster is gone");
+        assert.ok(await prod!.manifest(prod!.registry, digest), "prod's registry keeps the promoted release");
+        assert.ok(await prod!.manifest(registry, digest), "the source release is untouched");
     });
 
     // ---- enforcement readiness (issue 14): what a switch to enforce would block, and the block gate
@@ -873,6 +1005,11 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             { username: registry.username, password: registry.password!, dockerConfigJson: [secretJson], extra: kubeconfigCredentials },
         );
         assert.ok(exported.includes('"ciphertext"'), "the export holds the secrets encrypted");
+        // prod: its own registry password, and the source registry's (promoteFromPassword) it copied with.
+        assert.ok(prodExport.includes('"ciphertext"'), "prod's export holds its secrets encrypted");
+        for (const r of [prod!.registry, registry]) {
+            assertNoSecrets({ texts: { "prod's pulumi stack export": prodExport }, paths: pulumiLogs }, { username: r.username, password: r.password! });
+        }
         // The signing key and its password, in every form lib/signing's own scan knows.
         assertNoSecrets(
             { texts: { "pulumi stack export": exported, "pulumi preview --diff --json": events, "pulumi preview --diff": preview.stdout + preview.stderr, "wrong-password up": authFailure, "tampered ups": tamperFailures }, paths: pulumiLogs },
@@ -933,7 +1070,8 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
     step("pulumi destroy removes everything: kind delete ran, no kwok cluster is left, the state is empty", 20 * MIN, async () => {
         await ws.pulumiOk(["destroy", "--yes"], { timeoutMs: 18 * MIN });
         const deletes = ws.shimCalls().filter((c) => c.argv[0] === "delete");
-        assert.deepEqual(deletes.map((c) => [c.argv.join(" "), c.exit]), [[`delete cluster --name ${CLUSTER}`, 0]]);
+        assert.deepEqual(deletes.map((c) => [c.argv.join(" "), c.exit]), [[`delete cluster --name ${PROD_CLUSTER}`, 0], [`delete cluster --name ${CLUSTER}`, 0]],
+            "prod's cluster went with prod's destroy, this stack's now");
         assert.deepEqual(await kwokClusters(ws), [], "no kwok cluster is left");
         assert.deepEqual(kwokPids(ws), [], "no control-plane process is left");
         const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout);

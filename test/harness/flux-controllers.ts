@@ -173,6 +173,8 @@ export interface StartFluxWhenReadyOptions {
     cluster: string;
     /** Stop waiting when this turns true (the `pulumi up` ended). */
     done: () => boolean;
+    /** The controllers' work directory (one per cluster). Defaults to `<workspace>/flux`. */
+    workDir?: string;
 }
 
 /**
@@ -195,7 +197,7 @@ export async function startFluxWhenReady(o: StartFluxWhenReadyOptions): Promise<
                 if (items.length === FLUX_CRDS.length && established.length === items.length) {
                     return await startFluxControllers({
                         kubeconfig,
-                        workDir: path.join(ws.root, "flux"),
+                        workDir: o.workDir ?? path.join(ws.root, "flux"),
                         binDir: path.dirname(ws.tools.tools["source-controller"]),
                     });
                 }
