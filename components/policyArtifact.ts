@@ -134,16 +134,21 @@ export const artifactProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-/** The outputs: the inputs less every secret (registry passwords, signing key and its password), plus what the push did. */
-function stateOf(inputs: ArtifactState, result: PublishResult & Partial<PromoteResult>): ArtifactState {
+/**
+ * The outputs: the inputs less every secret (registry passwords, signing key and its password), plus
+ * what the push did. Without undefined values: the dynamic provider hands `outs` to protobuf's
+ * `Struct.fromJavaScript` as they are, which throws "Unexpected struct type" on `undefined`.
+ */
+export function stateOf(inputs: ArtifactState, result: PublishResult & Partial<PromoteResult>): ArtifactState {
     const { password: _password, signingKey: _key, signingKeyPassword: _keyPassword, sourcePassword: _sourcePassword, ...rest } = inputs;
-    return {
+    const state: ArtifactState = {
         ...rest,
         blobsUploaded: result.blobsUploaded,
         signatureTag: result.signature?.tag ?? result.copiedSignature?.tag,
         signatureDigest: result.signature?.digest,
         copiedSignatureDigest: result.copiedSignature?.digest,
     };
+    return Object.fromEntries(Object.entries(state).filter(([, v]) => v !== undefined)) as ArtifactState;
 }
 
 /** The artifact resource. Its inputs are the per-policy map and the digest; see the provider above. */

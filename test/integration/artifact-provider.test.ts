@@ -24,6 +24,14 @@ import { startRegistry, type RegistryHandle } from "../harness/registry";
 
 const PASSWORD = "pro:vider@pw";
 
+/**
+ * The engine's dynamic provider hands `outs` to protobuf's Struct.fromJavaScript unserialised,
+ * which throws "Unexpected struct type" on an undefined value: none may be there.
+ */
+function assertEngineReadable(outs: Record<string, unknown>): void {
+    assert.deepEqual(Object.keys(outs).filter((k) => outs[k] === undefined), [], "no output is undefined");
+}
+
 describe("PolicyArtifact dynamic provider against a real registry", () => {
     let reg: RegistryHandle;
     const tmp = tempDir("artifact-provider");
@@ -57,6 +65,7 @@ describe("PolicyArtifact dynamic provider against a real registry", () => {
         assert.equal(result.outs.password, undefined);
         assert.equal(result.outs.revision, `1.0.0@${news.digest}`);
         assert.equal(result.outs.blobsUploaded, 2);
+        assertEngineReadable(result.outs);
     });
 
     test("diff: unchanged content, a moved checkout or new credentials are no change; a new digest or tag is", async () => {
@@ -122,6 +131,7 @@ describe("PolicyArtifact dynamic provider against a real registry", () => {
             assert.equal(result.outs.signatureTag, `${news.digest.replace(":", "-")}.sig`);
             assert.match(result.outs.signatureDigest, /^sha256:[0-9a-f]{64}$/);
             assert.equal(result.outs.signingKeyFingerprint, news.signingKeyFingerprint);
+            assertEngineReadable(result.outs);
             assert.equal(result.outs.signingKey, undefined);
             assert.equal(result.outs.signingKeyPassword, undefined);
             const key = await loadSigningKey(cosignFixture.key, cosignFixture.password);
