@@ -181,9 +181,12 @@ build_cosign() {
 }
 
 # check_<tool> BINDIR: smoke test of the built binaries (scripts/build-tools.sh --check).
+# They run under pipefail: grep reads the whole output (`>/dev/null`, not -q),
+# else a tool still writing after the match dies of SIGPIPE and the check
+# fails at random (kubectl version --client did, about one run in three).
 check_pulumi() {
-  "$1/pulumi" version | grep -qx "$PULUMI_VERSION"
-  "$1/pulumi-language-nodejs" -version | grep -qx "$PULUMI_VERSION"
+  "$1/pulumi" version | grep -x "$PULUMI_VERSION" >/dev/null
+  "$1/pulumi-language-nodejs" -version | grep -x "$PULUMI_VERSION" >/dev/null
 }
 check_pulumi_resource_kubernetes() {
   # A provider has no --version flag (it only serves gRPC to an engine):
@@ -191,23 +194,23 @@ check_pulumi_resource_kubernetes() {
   # in the e2e suite checks the rest.
   grep -qa "$PULUMI_KUBERNETES_VERSION" "$1/pulumi-resource-kubernetes"
 }
-check_kwok() { "$1/kwok" --version | grep -q "${KWOK_VERSION#v}"; "$1/kwokctl" --version | grep -q "${KWOK_VERSION#v}"; }
-check_etcd() { "$1/etcd" --version | grep -q "${ETCD_VERSION#v}"; }
+check_kwok() { "$1/kwok" --version | grep "${KWOK_VERSION#v}" >/dev/null; "$1/kwokctl" --version | grep "${KWOK_VERSION#v}" >/dev/null; }
+check_etcd() { "$1/etcd" --version | grep "${ETCD_VERSION#v}" >/dev/null; }
 check_kubernetes() {
   local b
   for b in kube-apiserver kube-controller-manager kube-scheduler; do
-    "$1/$b" --version | grep -qx "Kubernetes $KUBERNETES_VERSION"
+    "$1/$b" --version | grep -x "Kubernetes $KUBERNETES_VERSION" >/dev/null
   done
-  "$1/kubectl" version --client | grep -q "$KUBERNETES_VERSION"
+  "$1/kubectl" version --client | grep "$KUBERNETES_VERSION" >/dev/null
 }
-check_source_controller() { "$1/source-controller" --help 2>&1 | grep -q storage-path; }
-check_kustomize_controller() { "$1/kustomize-controller" --help 2>&1 | grep -q concurrent; }
-check_flux() { "$1/flux" --version | grep -q "${FLUX_VERSION#v}"; }
-check_oras() { "$1/oras" version | grep -q "${ORAS_VERSION#v}"; }
+check_source_controller() { "$1/source-controller" --help 2>&1 | grep storage-path >/dev/null; }
+check_kustomize_controller() { "$1/kustomize-controller" --help 2>&1 | grep concurrent >/dev/null; }
+check_flux() { "$1/flux" --version | grep "${FLUX_VERSION#v}" >/dev/null; }
+check_oras() { "$1/oras" version | grep "${ORAS_VERSION#v}" >/dev/null; }
 check_kyverno() {
   local b
   for b in kyverno reports-controller; do
-    "$1/$b" --help 2>&1 | grep -q -- -kubeconfig
+    "$1/$b" --help 2>&1 | grep -- -kubeconfig >/dev/null
   done
 }
-check_cosign() { "$1/cosign" version 2>&1 | grep -q "GitVersion: *$COSIGN_VERSION"; }
+check_cosign() { "$1/cosign" version 2>&1 | grep "GitVersion: *$COSIGN_VERSION" >/dev/null; }
