@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    checkEnforcementPlan, DEFAULTS, durationSeconds, registryHost, type ArtifactConfig, type ClusterConfig, type EnforcementGate, type EnforcementSetting,
-    type FluxConfig, type KyvernoConfig, type RegistryConfig, type SigningConfig, type Verification,
+    checkEnforcementPlan, DEFAULTS, durationSeconds, registryHost, type EnforcementSetting, type SigningConfig, type StackConfig, type Verification,
 } from "../lib/config";
 import { enforcementPatches } from "../lib/policies/enforcement";
 import { clusterSettings, effectiveEnforcement, registryCaFile, registryCredentials, type PolicyEnforcement } from "../lib/policyStack";
@@ -25,15 +24,17 @@ import { VerificationKeys } from "./verificationKeys";
 
 /**
  * Everything the stack needs, validated before anything is created: the sections of a
- * `StackConfig` (from `readStackConfig` or `parseStackConfig`, which apply the defaults) and the
- * artifact built from the policy directory (`preparePolicyArtifact`). Plain values: they decide
- * which children exist.
+ * `StackConfig` (from `readStackConfig` or `parseStackConfig`, which apply the defaults; each
+ * section is documented there) and the artifact prepared from it (`prepareStackArtifact`). Plain
+ * values: they decide which children exist. `enforcementGate` defaults to `warn`, `signing` to
+ * neither signing nor verification.
  */
-export interface PolicyStackArgs {
+export interface PolicyStackArgs
+    extends Pick<StackConfig, "cluster" | "registry" | "artifact" | "enforcement" | "flux" | "kyverno">,
+        Partial<Pick<StackConfig, "enforcementGate" | "signing">> {
     /**
      * The policies, built locally (or pulled from the promoted stack's registry) before any resource
-     * exists, so that a bad policy or a stale source fails the run with nothing created
-     * (`prepareStackArtifact`).
+     * exists, so that a bad policy or a stale source fails the run with nothing created.
      */
     prepared: PreparedArtifact;
     /**
@@ -41,28 +42,6 @@ export interface PolicyStackArgs {
      * `pulumi up` copies it byte for byte instead of pushing a build. Defaults to none (push the build).
      */
     promotedFrom?: PromotionSource;
-    /** A kind cluster the stack creates (and deletes), or an existing one. */
-    cluster: ClusterConfig;
-    /** kind's local registry, or an external one: push and pull addresses, TLS, credentials, CA. */
-    registry: RegistryConfig;
-    /** The artifact's tag, the semver range Flux selects by, and whether the push may move an existing tag. */
-    artifact: ArtifactConfig;
-    /**
-     * `audit` ships the policies as written; `enforce` patches every validate rule to Enforce; a
-     * rollout map enforces the policies it names (lib/policies/rollout.ts).
-     */
-    enforcement: EnforcementSetting;
-    /** What a preview does when policies about to enforce fail existing resources: `warn` or `block`. Defaults to `warn`. */
-    enforcementGate?: EnforcementGate;
-    /** Flux's release and the OCIRepository/Kustomization settings. */
-    flux: FluxConfig;
-    /** Kyverno's Helm chart. */
-    kyverno: KyvernoConfig;
-    /**
-     * The key `pulumi up` signs the artifact with (kept secret here) and what Flux verifies with
-     * (lib/config/signing.ts). Defaults to neither signing nor verification.
-     */
-    signing?: SigningConfig;
 }
 
 /** What the stack reports (the program's stack outputs, which other stacks read through a StackReference). */

@@ -16,15 +16,29 @@ import { parseRegistry, type RegistryConfig } from "./registry";
 import { parseSigning, type SigningConfig } from "./signing";
 
 export interface StackConfig {
+    /** The stack's name (`pulumi.getStack()`). */
     stack: string;
+    /** A kind cluster the stack creates (and deletes), or an existing one. */
     cluster: ClusterConfig;
+    /** kind's local registry, or an external one: push and pull addresses, TLS, credentials, CA. */
     registry: RegistryConfig;
+    /**
+     * Where the artifact comes from (built, or promoted from another stack), its tag, the semver
+     * range Flux selects by, whether the push may move an existing tag, whether Flux pins the digest.
+     */
     artifact: ArtifactConfig;
+    /**
+     * `audit` ships the policies as written; `enforce` patches every validate rule to Enforce; a
+     * rollout map enforces the policies it names (lib/policies/rollout.ts).
+     */
     enforcement: EnforcementSetting;
+    /** What a preview does when policies about to enforce fail existing resources: `warn` or `block`. */
     enforcementGate: EnforcementGate;
+    /** Flux's release and the OCIRepository/Kustomization settings. */
     flux: FluxConfig;
+    /** Kyverno's Helm chart. */
     kyverno: KyvernoConfig;
-    /** The key `pulumi up` signs with (secret) and what Flux verifies with. */
+    /** The key `pulumi up` signs with (kept secret) and what Flux verifies with (lib/config/signing.ts). */
     signing: SigningConfig;
 }
 

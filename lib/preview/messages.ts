@@ -13,7 +13,7 @@ export interface TagConflictFacts {
     url: string;
     /** The tag the stack publishes (`artifactTag`). */
     tag: string;
-    /** Manifest digest the local policies build. */
+    /** Manifest digest this stack ships: the local build, or the promoted source's. */
     localDigest: string;
     /** `forcePush`: the push may move the tag. */
     force: boolean;
@@ -32,7 +32,7 @@ export function tagConflictWarning(f: TagConflictFacts): string | undefined {
     if (p === undefined || p instanceof Error || p.tagDigest === undefined || p.tagDigest === f.localDigest || f.force) return undefined;
     const project = f.project ?? STACK_PROJECT;
     return (
-        `${project}:artifactTag = "${f.tag}": ${f.url}:${f.tag} already holds ${p.tagDigest}, and the policies now build ${f.localDigest}; ` +
+        `${project}:artifactTag = "${f.tag}": ${f.url}:${f.tag} already holds ${p.tagDigest}, and this stack now ships ${f.localDigest}; ` +
         `pulumi up will refuse to move the tag: ${stackHint("tag-exists", project)}`
     );
 }

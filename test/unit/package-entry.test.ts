@@ -16,7 +16,7 @@ describe("package entry", () => {
         assert.ok(fs.existsSync(path.join(repoRoot, "build", "api.d.ts")), "types for TypeScript programs");
         const api = require("policy-stack") as typeof import("../../api");
         assert.equal(api.PolicyStack.type, "policy-stack:index:PolicyStack");
-        for (const name of ["readStackConfig", "parseStackConfig", "preparePolicyArtifact"] as const) assert.equal(typeof api[name], "function", name);
+        for (const name of ["readStackConfig", "parseStackConfig", "preparePolicyArtifact", "prepareStackArtifact"] as const) assert.equal(typeof api[name], "function", name);
     });
     test("Pulumi runs index.ts, not the package entry", () => {
         assert.match(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8"), /^main: index\.ts$/m);

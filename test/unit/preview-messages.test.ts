@@ -28,7 +28,7 @@ describe("tagConflictWarning", () => {
     test("the tag holds other content and forcePush is off: names the key, the address, both digests and the way out", () => {
         assert.equal(
             tagConflictWarning(facts()),
-            `policy-stack:artifactTag = "1.0.0": oci://ghcr.io/acme/policies:1.0.0 already holds ${OTHER}, and the policies now build ${LOCAL}; ` +
+            `policy-stack:artifactTag = "1.0.0": oci://ghcr.io/acme/policies:1.0.0 already holds ${OTHER}, and this stack now ships ${LOCAL}; ` +
                 "pulumi up will refuse to move the tag: bump policy-stack:artifactTag (the semver range picks the new tag) or set policy-stack:forcePush true",
         );
     });
