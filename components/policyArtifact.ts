@@ -84,8 +84,10 @@ export interface ArtifactState extends Omit<PublishInputs, "password" | "signing
  */
 const PUBLISH_MODULE = require.resolve("../lib/publish");
 const PROMOTE_MODULE = require.resolve("../lib/promote");
-const PROJECT_RELATIVE = [PUBLISH_MODULE, PROMOTE_MODULE].map((m) => path.relative(process.cwd(), m));
+const PUBLISH_MODULE_IN_PROJECT = path.relative(process.cwd(), PUBLISH_MODULE);
+const PROMOTE_MODULE_IN_PROJECT = path.relative(process.cwd(), PROMOTE_MODULE);
 
+/** Loads one of the modules above: relative to the provider's working directory first, else where this run found it. */
 function loadByPath<T>(module: string, inProject: string): T {
     const file = [path.resolve(process.cwd(), inProject), module].find((f) => fs.existsSync(f));
     if (file === undefined) {
@@ -98,13 +100,13 @@ function loadByPath<T>(module: string, inProject: string): T {
     return require(file) as T;
 }
 
-/** The push (or, for a promoted artifact, the copy) of `inputs`. */
+/** The push of `inputs`, or, for a promoted artifact (a source URL is set), the copy. */
 async function publish(inputs: ArtifactState): Promise<PublishResult & Partial<PromoteResult>> {
     if (inputs.sourceUrl !== undefined) {
-        const promoter = loadByPath<typeof import("../lib/promote")>(PROMOTE_MODULE, PROJECT_RELATIVE[1]);
+        const promoter = loadByPath<typeof import("../lib/promote")>(PROMOTE_MODULE, PROMOTE_MODULE_IN_PROJECT);
         return promoter.promoteArtifact(inputs as PromoteInputs);
     }
-    const publisher = loadByPath<typeof import("../lib/publish")>(PUBLISH_MODULE, PROJECT_RELATIVE[0]);
+    const publisher = loadByPath<typeof import("../lib/publish")>(PUBLISH_MODULE, PUBLISH_MODULE_IN_PROJECT);
     return publisher.publishArtifact(inputs);
 }
 
