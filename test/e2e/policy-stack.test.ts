@@ -507,7 +507,9 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const shimCallsBefore = ws.shimCalls().length;
         const r = await prod.pulumi(["preview"]);
         assert.notEqual(r.code, 0, "the preview fails");
-        assert.match(r.stdout + r.stderr, /organization\/policy-stack\/does-not-exist/, `the message names the source stack:\n${tail(r.stdout + r.stderr, 3000)}`);
+        // The engine's own refusal, on the program's StackReference, before anything else is registered.
+        assert.match(r.stdout + r.stderr, /StackReference \(promote-from\):\s+error: Preview failed: unknown stack "organization\/policy-stack\/does-not-exist"/,
+            `the message names the source stack:\n${tail(r.stdout + r.stderr, 3000)}`);
         assert.equal(ws.shimCalls().length, shimCallsBefore, "no kind command ran");
         const state = JSON.parse((await prod.pulumiOk(["stack", "export"])).stdout);
         assert.deepEqual(state.deployment.resources ?? [], [], "prod has no resource");
