@@ -689,6 +689,8 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const digest = (await prod!.outputs()).artifactDigest;
         prodExport = (await prod!.pulumiOk(["stack", "export"])).stdout;
         await prod!.destroy(12 * MIN);
+        // `pulumi stack rm` leaves no stack selected, even when it removes another one.
+        await ws.pulumiOk(["stack", "select", STACK]);
         assert.ok(!(await kwokClusters(ws)).includes(PROD_CLUSTER), "prod's kwok cluster is gone");
         assert.ok(await prod!.manifest(prod!.registry, digest), "prod's registry keeps the promoted release");
         assert.ok(await prod!.manifest(registry, digest), "the source release is untouched");
