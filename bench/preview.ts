@@ -11,13 +11,14 @@ import * as path from "node:path";
 import { resolveE2eFixtures } from "../test/harness/fixtures-resolver";
 import { startFluxWhenReady, type FluxControllers } from "../test/harness/flux-controllers";
 import { deleteAllClusters } from "../test/harness/kube";
-import { repoRoot } from "../test/harness/paths";
+import { repoRoot, samplePoliciesDir } from "../test/harness/paths";
 import { checkOk } from "../test/harness/processes";
 import { startRegistry, type RegistryHandle } from "../test/harness/registry";
 import { seedStack } from "../test/harness/stack";
 import { locateToolChain } from "../test/harness/tools";
 import { E2eWorkspace } from "../test/harness/workspace";
 import { median, round } from "./support/stats";
+import { generateTree, readSamples } from "./support/trees";
 
 const STACK = "bench";
 const CLUSTER = `policy-stack-${STACK}`;
@@ -31,7 +32,28 @@ export interface PreviewBench {
     one_resource_preview_ms?: number[];
     full_resources?: number;
     up_ms?: number;
+    /** The same stack under `enforce` with generated trees of each size (stackScale). */
+    stack_scale?: StackScalePoint[];
+    /** Median no-op preview with the largest tree / with the smallest; null with the reason when not measured. */
+    preview_500_vs_10?: number | null;
+    stack_scale_reason?: string;
     total_ms: number;
+}
+
+/** One size of the stack-scale part: the stack enforcing `policies` generated policies. */
+export interface StackScalePoint {
+    policies: number;
+    /** `pulumi up` that switched the stack to this tree (a new artifact tag, Flux applying it). */
+    up_ms: number;
+    /** No-op `pulumi preview --expect-no-changes` of the stack, each round. */
+    preview_ms: number[];
+    preview_median_ms: number;
+    /** The one-resource program's preview in the same rounds (interleaved): the machine's drift. */
+    one_resource_preview_ms: number[];
+    /** The Kustomization's `spec` in the stack's state, as JSON. */
+    kustomization_spec_bytes: number | null;
+    /** Its `spec.patches` entries. */
+    kustomization_patches: number | null;
 }
 
 /** The one-resource program: a ConfigMap on the same cluster, same language host and provider. */
@@ -43,7 +65,7 @@ export const name = new k8s.core.v1.ConfigMap("bench-one", {
 }).metadata.name;
 `;
 
-export async function benchPreview(o: { binDir?: string; rounds: number; log: (s: string) => void }): Promise<PreviewBench> {
+export async function benchPreview(o: { binDir?: string; rounds: number; stackPolicies: number[]; log: (s: string) => void }): Promise<PreviewBench> {
     const started = Date.now();
     if (!o.binDir) return { noop_preview_ratio: null, reason: "no tool bin dir (scripts/build-tools.sh did not run or failed)", total_ms: 0 };
     let tools;
@@ -115,14 +137,27 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
                 o.log(`preview: round ${r + 1} ${which} ${res.ms} ms`);
             }
         }
-        return {
+        const base = {
             noop_preview_ratio: round(median(full) / median(one), 2),
             full_preview_ms: full,
             one_resource_preview_ms: one,
             full_resources: fullResources,
             up_ms: up.ms,
-            total_ms: Date.now() - started,
         };
+        let scalePart: Pick<PreviewBench, "stack_scale" | "preview_500_vs_10" | "stack_scale_reason">;
+        try {
+            const points = await stackScale(ws, oneOpts, o);
+            const first = points[0];
+            const last = points[points.length - 1];
+            scalePart = {
+                stack_scale: points,
+                preview_500_vs_10: first && last && first !== last ? round(last.preview_median_ms / first.preview_median_ms, 2) : null,
+                ...(first && last && first.policies === 10 && last.policies === 500 ? {} : { stack_scale_reason: `sizes measured: ${o.stackPolicies.join(", ")} (the key compares 10 with 500)` }),
+            };
+        } catch (e) {
+            scalePart = { preview_500_vs_10: null, stack_scale_reason: `stack-scale part failed: ${(e as Error).message.split("\n")[0]}` };
+        }
+        return { ...base, ...scalePart, total_ms: Date.now() - started };
     } catch (e) {
         return { noop_preview_ratio: null, reason: `preview benchmark failed: ${(e as Error).message.split("\n")[0]}`, total_ms: Date.now() - started };
     } finally {
@@ -133,4 +168,48 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
         if (process.env.BENCH_KEEP) o.log(`preview: workspace kept at ${ws.root}`);
         else ws.remove();
     }
+}
+
+/**
+ * The stack-scale part: the full stack switched to `enforce` and to a generated tree of each size
+ * in turn (copies of the sample policies with unique names, a new artifact tag each, as a
+ * release), `pulumi up`, then no-op previews interleaved with the one-resource program's. The
+ * sizes run one after the other (a preview needs its tree deployed), so the one-resource previews
+ * show how much the machine drifted between them.
+ */
+async function stackScale(ws: E2eWorkspace, oneOpts: { cwd: string; env: NodeJS.ProcessEnv }, o: { rounds: number; stackPolicies: number[]; log: (s: string) => void }): Promise<StackScalePoint[]> {
+    const samples = readSamples(samplePoliciesDir);
+    const points: StackScalePoint[] = [];
+    await ws.pulumiOk(["config", "set", "enforcement", "enforce"]);
+    for (const [i, n] of o.stackPolicies.entries()) {
+        const dir = path.join(ws.root, `policies-${n}`);
+        generateTree(samples, dir, n);
+        await ws.pulumiOk(["config", "set", "policiesPath", dir]);
+        await ws.pulumiOk(["config", "set", "artifactTag", `1.${i + 1}.0`]);
+        o.log(`preview: stack scale, pulumi up with ${n} policies under enforce…`);
+        const up = await ws.pulumiOk(["up", "--yes"], { timeoutMs: 20 * MIN });
+        const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout) as { deployment?: { resources?: { type: string; outputs?: { spec?: { patches?: unknown[] } } }[] } };
+        const kustomization = (state.deployment?.resources ?? []).find((r) => r.type === "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
+        const spec = kustomization?.outputs?.spec;
+        const previews: number[] = [];
+        const ones: number[] = [];
+        for (let r = 0; r < o.rounds; r++) {
+            const order: ("full" | "one")[] = r % 2 === 0 ? ["full", "one"] : ["one", "full"];
+            for (const which of order) {
+                const res = await ws.pulumiOk(["preview", "--expect-no-changes"], which === "full" ? { timeoutMs: 10 * MIN } : { ...oneOpts, timeoutMs: 10 * MIN });
+                (which === "full" ? previews : ones).push(res.ms);
+            }
+            o.log(`preview: ${n} policies, round ${r + 1}: stack ${previews[r]} ms, one-resource ${ones[r]} ms`);
+        }
+        points.push({
+            policies: n,
+            up_ms: up.ms,
+            preview_ms: previews,
+            preview_median_ms: median(previews),
+            one_resource_preview_ms: ones,
+            kustomization_spec_bytes: spec ? Buffer.byteLength(JSON.stringify(spec)) : null,
+            kustomization_patches: spec ? (spec.patches ?? []).length : null,
+        });
+    }
+    return points;
 }
