@@ -34,8 +34,13 @@ export interface PreviewBench {
     up_ms?: number;
     /** The same stack under `enforce` with generated trees of each size (stackScale). */
     stack_scale?: StackScalePoint[];
-    /** Median no-op preview with the largest tree / with the smallest; null with the reason when not measured. */
+    /**
+     * The largest tree's no-op preview against the smallest's, each first divided by the
+     * one-resource preview of the same round (stackScaleRatio); null with the reason when not measured.
+     */
     preview_500_vs_10?: number | null;
+    /** The same without that correction: median preview with the largest tree / with the smallest. */
+    preview_500_vs_10_raw?: number | null;
     stack_scale_reason?: string;
     total_ms: number;
 }
@@ -50,6 +55,8 @@ export interface StackScalePoint {
     preview_median_ms: number;
     /** The one-resource program's preview in the same rounds (interleaved): the machine's drift. */
     one_resource_preview_ms: number[];
+    /** Median over the rounds of preview / one-resource preview of the same round. */
+    preview_vs_one_resource: number;
     /** The Kustomization's `spec` in the stack's state, as JSON. */
     kustomization_spec_bytes: number | null;
     /** Its `spec.patches` entries. */
@@ -151,7 +158,7 @@ export async function benchPreview(o: { binDir?: string; rounds: number; stackPo
             const last = points[points.length - 1];
             scalePart = {
                 stack_scale: points,
-                preview_500_vs_10: first && last && first !== last ? round(last.preview_median_ms / first.preview_median_ms, 2) : null,
+                ...stackScaleRatio(points),
                 ...(first && last && first.policies === 10 && last.policies === 500 ? {} : { stack_scale_reason: `sizes measured: ${o.stackPolicies.join(", ")} (the key compares 10 with 500)` }),
             };
         } catch (e) {
@@ -168,6 +175,22 @@ export async function benchPreview(o: { binDir?: string; rounds: number; stackPo
         if (process.env.BENCH_KEEP) o.log(`preview: workspace kept at ${ws.root}`);
         else ws.remove();
     }
+}
+
+/**
+ * preview_500_vs_10 from the stack-scale points (first = smallest tree, last = largest). The sizes
+ * cannot be interleaved (each needs its tree deployed), and on a shared machine the load moves
+ * between them by more than the effect measured, so each size's previews are first divided by the
+ * one-resource previews interleaved with them; the raw ratio of medians is kept beside it.
+ */
+export function stackScaleRatio(points: StackScalePoint[]): { preview_500_vs_10: number | null; preview_500_vs_10_raw: number | null } {
+    const first = points[0];
+    const last = points[points.length - 1];
+    if (!first || !last || first === last) return { preview_500_vs_10: null, preview_500_vs_10_raw: null };
+    return {
+        preview_500_vs_10: round(last.preview_vs_one_resource / first.preview_vs_one_resource, 2),
+        preview_500_vs_10_raw: round(last.preview_median_ms / first.preview_median_ms, 2),
+    };
 }
 
 /**
@@ -207,6 +230,7 @@ async function stackScale(ws: E2eWorkspace, oneOpts: { cwd: string; env: NodeJS.
             preview_ms: previews,
             preview_median_ms: median(previews),
             one_resource_preview_ms: ones,
+            preview_vs_one_resource: round(median(previews.map((ms, r) => ms / ones[r]!)), 2),
             kustomization_spec_bytes: spec ? Buffer.byteLength(JSON.stringify(spec)) : null,
             kustomization_patches: spec ? (spec.patches ?? []).length : null,
         });
