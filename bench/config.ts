@@ -17,6 +17,8 @@ export interface BenchConfig {
     /** auto: the no-op preview part runs when the whole e2e tool chain is built. */
     preview: "auto" | "0" | "1";
     previewRounds: number;
+    /** Policy counts of the stack-scale part of the preview benchmark (first and last are compared). */
+    stackPolicies: number[];
     profile: boolean;
     /** Absolute path of the results file. */
     out: string;
@@ -34,6 +36,7 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
         scaleRounds: int(env.BENCH_SCALE_ROUNDS, quick ? 1 : 3),
         preview: (env.BENCH_PREVIEW ?? (quick ? "0" : "auto")) as "auto" | "0" | "1",
         previewRounds: int(env.BENCH_PREVIEW_ROUNDS, quick ? 1 : 3),
+        stackPolicies: list(env.BENCH_STACK_POLICIES, [10, 500]),
         profile: env.BENCH_PROFILE !== "0",
         out: path.resolve(repoRoot, env.BENCH_OUT ?? path.join("bench", "results", "latest.json")),
     };

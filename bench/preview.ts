@@ -11,13 +11,14 @@ import * as path from "node:path";
 import { resolveE2eFixtures } from "../test/harness/fixtures-resolver";
 import { startFluxWhenReady, type FluxControllers } from "../test/harness/flux-controllers";
 import { deleteAllClusters } from "../test/harness/kube";
-import { repoRoot } from "../test/harness/paths";
+import { repoRoot, samplePoliciesDir } from "../test/harness/paths";
 import { checkOk } from "../test/harness/processes";
 import { startRegistry, type RegistryHandle } from "../test/harness/registry";
 import { seedStack } from "../test/harness/stack";
 import { locateToolChain } from "../test/harness/tools";
 import { E2eWorkspace } from "../test/harness/workspace";
 import { median, round } from "./support/stats";
+import { generateTree, readSamples } from "./support/trees";
 
 const STACK = "bench";
 const CLUSTER = `policy-stack-${STACK}`;
@@ -31,7 +32,35 @@ export interface PreviewBench {
     one_resource_preview_ms?: number[];
     full_resources?: number;
     up_ms?: number;
+    /** The same stack under `enforce` with generated trees of each size (stackScale). */
+    stack_scale?: StackScalePoint[];
+    /**
+     * The largest tree's no-op preview against the smallest's, each first divided by the
+     * one-resource preview of the same round (stackScaleRatio); null with the reason when not measured.
+     */
+    preview_500_vs_10?: number | null;
+    /** The same without that correction: median preview with the largest tree / with the smallest. */
+    preview_500_vs_10_raw?: number | null;
+    stack_scale_reason?: string;
     total_ms: number;
+}
+
+/** One size of the stack-scale part: the stack enforcing `policies` generated policies. */
+export interface StackScalePoint {
+    policies: number;
+    /** `pulumi up` that switched the stack to this tree (a new artifact tag, Flux applying it). */
+    up_ms: number;
+    /** No-op `pulumi preview --expect-no-changes` of the stack, each round. */
+    preview_ms: number[];
+    preview_median_ms: number;
+    /** The one-resource program's preview in the same rounds (interleaved): the machine's drift. */
+    one_resource_preview_ms: number[];
+    /** Median over the rounds of preview / one-resource preview of the same round. */
+    preview_vs_one_resource: number;
+    /** The Kustomization's `spec` in the stack's state, as JSON. */
+    kustomization_spec_bytes: number | null;
+    /** Its `spec.patches` entries. */
+    kustomization_patches: number | null;
 }
 
 /** The one-resource program: a ConfigMap on the same cluster, same language host and provider. */
@@ -43,7 +72,7 @@ export const name = new k8s.core.v1.ConfigMap("bench-one", {
 }).metadata.name;
 `;
 
-export async function benchPreview(o: { binDir?: string; rounds: number; log: (s: string) => void }): Promise<PreviewBench> {
+export async function benchPreview(o: { binDir?: string; rounds: number; stackPolicies: number[]; log: (s: string) => void }): Promise<PreviewBench> {
     const started = Date.now();
     if (!o.binDir) return { noop_preview_ratio: null, reason: "no tool bin dir (scripts/build-tools.sh did not run or failed)", total_ms: 0 };
     let tools;
@@ -89,7 +118,11 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
         fs.mkdirSync(oneDir);
         fs.writeFileSync(path.join(oneDir, "Pulumi.yaml"), "name: bench-one-resource\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
         fs.writeFileSync(path.join(oneDir, "package.json"), JSON.stringify({ name: "bench-one-resource", private: true, main: "index.ts" }, null, 2));
-        fs.copyFileSync(path.join(repoRoot, "examples", "consumer", "tsconfig.json"), path.join(oneDir, "tsconfig.json"));
+        // Measured the same way as the program: transpile-only through its tsconfig's "ts-node"
+        // section (no environment variable), so the ratio compares the programs, not type-checking.
+        const oneTsconfig = JSON.parse(fs.readFileSync(path.join(repoRoot, "examples", "consumer", "tsconfig.json"), "utf8"));
+        const programTsNode = (require("typescript") as typeof import("typescript")).readConfigFile(path.join(repoRoot, "tsconfig.json"), (f) => fs.readFileSync(f, "utf8")).config["ts-node"];
+        fs.writeFileSync(path.join(oneDir, "tsconfig.json"), JSON.stringify({ ...oneTsconfig, "ts-node": programTsNode }, null, 2));
         fs.writeFileSync(path.join(oneDir, "index.ts"), ONE_RESOURCE_PROGRAM);
         fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(oneDir, "node_modules"), "dir");
         const oneOpts = { cwd: oneDir, env: { KUBECONFIG: kubeconfigFile } };
@@ -111,14 +144,27 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
                 o.log(`preview: round ${r + 1} ${which} ${res.ms} ms`);
             }
         }
-        return {
+        const base = {
             noop_preview_ratio: round(median(full) / median(one), 2),
             full_preview_ms: full,
             one_resource_preview_ms: one,
             full_resources: fullResources,
             up_ms: up.ms,
-            total_ms: Date.now() - started,
         };
+        let scalePart: Pick<PreviewBench, "stack_scale" | "preview_500_vs_10" | "stack_scale_reason">;
+        try {
+            const points = await stackScale(ws, oneOpts, o);
+            const first = points[0];
+            const last = points[points.length - 1];
+            scalePart = {
+                stack_scale: points,
+                ...stackScaleRatio(points),
+                ...(first && last && first.policies === 10 && last.policies === 500 ? {} : { stack_scale_reason: `sizes measured: ${o.stackPolicies.join(", ")} (the key compares 10 with 500)` }),
+            };
+        } catch (e) {
+            scalePart = { preview_500_vs_10: null, stack_scale_reason: `stack-scale part failed: ${(e as Error).message.split("\n")[0]}` };
+        }
+        return { ...base, ...scalePart, total_ms: Date.now() - started };
     } catch (e) {
         return { noop_preview_ratio: null, reason: `preview benchmark failed: ${(e as Error).message.split("\n")[0]}`, total_ms: Date.now() - started };
     } finally {
@@ -129,4 +175,65 @@ export async function benchPreview(o: { binDir?: string; rounds: number; log: (s
         if (process.env.BENCH_KEEP) o.log(`preview: workspace kept at ${ws.root}`);
         else ws.remove();
     }
+}
+
+/**
+ * preview_500_vs_10 from the stack-scale points (first = smallest tree, last = largest). The sizes
+ * cannot be interleaved (each needs its tree deployed), and on a shared machine the load moves
+ * between them by more than the effect measured, so each size's previews are first divided by the
+ * one-resource previews interleaved with them; the raw ratio of medians is kept beside it.
+ */
+export function stackScaleRatio(points: StackScalePoint[]): { preview_500_vs_10: number | null; preview_500_vs_10_raw: number | null } {
+    const first = points[0];
+    const last = points[points.length - 1];
+    if (!first || !last || first === last) return { preview_500_vs_10: null, preview_500_vs_10_raw: null };
+    return {
+        preview_500_vs_10: round(last.preview_vs_one_resource / first.preview_vs_one_resource, 2),
+        preview_500_vs_10_raw: round(last.preview_median_ms / first.preview_median_ms, 2),
+    };
+}
+
+/**
+ * The stack-scale part: the full stack switched to `enforce` and to a generated tree of each size
+ * in turn (copies of the sample policies with unique names, a new artifact tag each, as a
+ * release), `pulumi up`, then no-op previews interleaved with the one-resource program's. The
+ * sizes run one after the other (a preview needs its tree deployed), so the one-resource previews
+ * show how much the machine drifted between them.
+ */
+async function stackScale(ws: E2eWorkspace, oneOpts: { cwd: string; env: NodeJS.ProcessEnv }, o: { rounds: number; stackPolicies: number[]; log: (s: string) => void }): Promise<StackScalePoint[]> {
+    const samples = readSamples(samplePoliciesDir);
+    const points: StackScalePoint[] = [];
+    await ws.pulumiOk(["config", "set", "enforcement", "enforce"]);
+    for (const [i, n] of o.stackPolicies.entries()) {
+        const dir = path.join(ws.root, `policies-${n}`);
+        generateTree(samples, dir, n);
+        await ws.pulumiOk(["config", "set", "policiesPath", dir]);
+        await ws.pulumiOk(["config", "set", "artifactTag", `1.${i + 1}.0`]);
+        o.log(`preview: stack scale, pulumi up with ${n} policies under enforce…`);
+        const up = await ws.pulumiOk(["up", "--yes"], { timeoutMs: 20 * MIN });
+        const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout) as { deployment?: { resources?: { type: string; outputs?: { spec?: { patches?: unknown[] } } }[] } };
+        const kustomization = (state.deployment?.resources ?? []).find((r) => r.type === "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
+        const spec = kustomization?.outputs?.spec;
+        const previews: number[] = [];
+        const ones: number[] = [];
+        for (let r = 0; r < o.rounds; r++) {
+            const order: ("full" | "one")[] = r % 2 === 0 ? ["full", "one"] : ["one", "full"];
+            for (const which of order) {
+                const res = await ws.pulumiOk(["preview", "--expect-no-changes"], which === "full" ? { timeoutMs: 10 * MIN } : { ...oneOpts, timeoutMs: 10 * MIN });
+                (which === "full" ? previews : ones).push(res.ms);
+            }
+            o.log(`preview: ${n} policies, round ${r + 1}: stack ${previews[r]} ms, one-resource ${ones[r]} ms`);
+        }
+        points.push({
+            policies: n,
+            up_ms: up.ms,
+            preview_ms: previews,
+            preview_median_ms: median(previews),
+            one_resource_preview_ms: ones,
+            preview_vs_one_resource: round(median(previews.map((ms, r) => ms / ones[r]!)), 2),
+            kustomization_spec_bytes: spec ? Buffer.byteLength(JSON.stringify(spec)) : null,
+            kustomization_patches: spec ? (spec.patches ?? []).length : null,
+        });
+    }
+    return points;
 }

@@ -32,13 +32,33 @@ export interface Tree {
     bytes: number;
 }
 
-/** Our CLI's push, a new process as users run it. */
-export function oursPush(tree: Tree, url: string, extra: string[] = [], nodeFlags: string[] = []): Promise<RunResult> {
-    return timed(process.execPath, [...nodeFlags, CLI, "push", "--path", tree.dir, "--url", url, "--tag", TAG, "--source", SOURCE, "--revision", REVISION, "--insecure", "--output", "json", ...extra]);
+export interface OursPushOptions {
+    /**
+     * The validation cache directory (POLICY_STACK_CACHE_DIR): a new empty one for a cold push,
+     * one kept across pushes for a warm one. Never the user's own cache.
+     */
+    cacheDir: string;
+    /** Defaults to TAG. */
+    tag?: string;
+    nodeFlags?: string[];
 }
 
-function fluxPush(tools: BenchTools, tree: Tree, url: string): Promise<RunResult> {
-    return timed(tools.flux!, ["push", "artifact", `${url}:${TAG}`, "--path", tree.dir, "--source", SOURCE, "--revision", REVISION, "--insecure-registry", "--output", "json"], { env: fluxEnv() });
+/** Our CLI's push, a new process as users run it. */
+export function oursPush(tree: Tree, url: string, o: OursPushOptions): Promise<RunResult> {
+    return timed(
+        process.execPath,
+        [...(o.nodeFlags ?? []), CLI, "push", "--path", tree.dir, "--url", url, "--tag", o.tag ?? TAG, "--source", SOURCE, "--revision", REVISION, "--insecure", "--output", "json"],
+        { env: { ...process.env, POLICY_STACK_CACHE_DIR: o.cacheDir } },
+    );
+}
+
+/** A new, empty validation cache directory under `work`: what a first push on a machine has. */
+export function emptyCache(work: string): string {
+    return fs.mkdtempSync(path.join(work, "cache-cold-"));
+}
+
+function fluxPush(tools: BenchTools, tree: Tree, url: string, tag = TAG): Promise<RunResult> {
+    return timed(tools.flux!, ["push", "artifact", `${url}:${tag}`, "--path", tree.dir, "--source", SOURCE, "--revision", REVISION, "--insecure-registry", "--output", "json"], { env: fluxEnv() });
 }
 
 function fluxEnv(): NodeJS.ProcessEnv {
@@ -90,7 +110,10 @@ export interface ColdTree {
     ratio_vs_oras_push_min: number;
 }
 
-/** Part 1: every tree pushed by each tool to a fresh repository, interleaved round by round. */
+/**
+ * Part 1: every tree pushed by each tool to a fresh repository, interleaved round by round. Ours
+ * starts with an empty validation cache each time: every file is parsed and validated.
+ */
 export async function coldPush({ cfg, log }: BenchContext, tools: BenchTools, registry: RegistryHandle, trees: Tree[], work: string): Promise<ColdTree[]> {
     const out: ColdTree[] = [];
     for (const tree of trees) {
@@ -102,7 +125,7 @@ export async function coldPush({ cfg, log }: BenchContext, tools: BenchTools, re
                 const repo = `cold/${tree.name}/${tool}-r${r}`;
                 const res =
                     tool === "ours"
-                        ? await oursPush(tree, registry.url(repo))
+                        ? await oursPush(tree, registry.url(repo), { cacheDir: emptyCache(work) })
                         : tool === "flux"
                           ? await fluxPush(tools, tree, registry.url(repo))
                           : await orasPush(tools, tree, `${registry.host}/${repo}:${TAG}`, work);
@@ -159,12 +182,15 @@ function proxySnapshot(p: CountingProxy): Omit<RepushRound, "ms" | "skipped"> {
     };
 }
 
-/** Part 2: unchanged re-pushes of `tree`, counted by a proxy in front of the registry. */
-export async function repush({ cfg, log }: BenchContext, tools: BenchTools, registry: RegistryHandle, tree: Tree): Promise<RepushVariant[]> {
+/**
+ * Part 2: unchanged re-pushes of `tree`, counted by a proxy in front of the registry. Ours keeps
+ * its validation cache between pushes (`cacheDir`), as a user's machine does.
+ */
+export async function repush({ cfg, log }: BenchContext, tools: BenchTools, registry: RegistryHandle, tree: Tree, cacheDir: string): Promise<RepushVariant[]> {
     const proxy = await startCountingProxy({ upstream: registry.baseUrl });
     try {
         const urls = { ours: proxy.url("repush/ours"), diff: proxy.url("repush/flux-diff"), flux: proxy.url("repush/flux-push") };
-        checkOk(await oursPush(tree, urls.ours), "initial push (ours)");
+        checkOk(await oursPush(tree, urls.ours, { cacheDir }), "initial push (ours)");
         checkOk(await fluxPush(tools, tree, urls.diff), "initial flux push (diff variant)");
         checkOk(await fluxPush(tools, tree, urls.flux), "initial flux push");
         const rounds: Record<string, RepushRound[]> = { ours: [], diff: [], flux: [] };
@@ -176,7 +202,7 @@ export async function repush({ cfg, log }: BenchContext, tools: BenchTools, regi
                 let ms: number;
                 let skipped: boolean | undefined;
                 if (v === "ours") {
-                    ms = checkOk(await oursPush(tree, urls.ours), "unchanged re-push (ours)").ms;
+                    ms = checkOk(await oursPush(tree, urls.ours, { cacheDir }), "unchanged re-push (ours)").ms;
                 } else if (v === "diff") {
                     // flux-local-dev's idiom: `flux diff artifact … || flux push artifact …`.
                     const d = await timed(tools.flux!, ["diff", "artifact", `${urls.diff}:${TAG}`, "--path", tree.dir, "--insecure-registry"], { env: fluxEnv() });
@@ -223,11 +249,72 @@ export async function startupFloor({ cfg }: BenchContext, tools: BenchTools): Pr
     return Object.fromEntries([...ms].map(([k, xs]) => [k, { ms: xs, min: round(min(xs), 1), median: round(median(xs), 1) }]));
 }
 
-/** Part 5: `node --cpu-prof` of our cold push of `tree`, summarised. */
-export async function profile(registry: RegistryHandle, tree: Tree): Promise<{ file: string; push_ms: number; summary: ProfileSummary }> {
+/** Part 5: `node --cpu-prof` of our cold push (empty validation cache) of `tree`, summarised. */
+export async function profile(registry: RegistryHandle, tree: Tree, work: string): Promise<{ file: string; push_ms: number; summary: ProfileSummary }> {
     const dir = path.join(repoRoot, "bench", "results");
     const name = `push-${tree.name}.cpuprofile`;
     fs.rmSync(path.join(dir, name), { force: true });
-    const res = checkOk(await oursPush(tree, registry.url(`profile/${tree.name}-${Date.now()}`), [], ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-name", name]), "profiled push");
+    const res = checkOk(
+        await oursPush(tree, registry.url(`profile/${tree.name}-${Date.now()}`), { cacheDir: emptyCache(work), nodeFlags: ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-name", name] }),
+        "profiled push",
+    );
     return { file: path.relative(repoRoot, path.join(dir, name)), push_ms: round(res.ms, 1), summary: summariseProfile(path.join(dir, name), 15) };
+}
+
+export interface EditOnePush {
+    tree: string;
+    files: number;
+    how: string;
+    /** The file edited before each round (relative to the tree). */
+    edited: string;
+    ours: ToolTimes;
+    flux: ToolTimes;
+    /** Medians, ours / flux. */
+    ratio_vs_flux_push: number;
+    ratio_vs_flux_push_min: number;
+}
+
+/**
+ * Part 2b: edit one file of `tree` and push, round after round: ours with the validation cache of
+ * the previous pushes (only the edited file is parsed and validated again), flux with the same
+ * tree (it uploads the whole layer again). Each round edits the file (a comment line with the
+ * round number, so the content and the artifact change and the policy stays the same) and pushes a
+ * new tag, as a release does; the order alternates. The tree is a copy: the other parts never see
+ * the edits.
+ */
+export async function editOnePush({ cfg, log }: BenchContext, tools: BenchTools, registry: RegistryHandle, source: Tree, work: string): Promise<EditOnePush> {
+    const dir = path.join(work, `edit-${source.name}`);
+    fs.cpSync(source.dir, dir, { recursive: true });
+    const tree: Tree = { ...source, dir };
+    const edited = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f)).sort()[0]!;
+    const original = fs.readFileSync(path.join(dir, edited), "utf8");
+    const cacheDir = fs.mkdtempSync(path.join(work, "cache-warm-"));
+    const urls = { ours: registry.url(`edit-one/${source.name}/ours`), flux: registry.url(`edit-one/${source.name}/flux`) };
+    // The state before the first edit: the tree pushed once by each (this fills our cache).
+    checkOk(await oursPush(tree, urls.ours, { cacheDir, tag: "0.0.0" }), "edit-one: first push (ours)");
+    checkOk(await fluxPush(tools, tree, urls.flux, "0.0.0"), "edit-one: first push (flux)");
+    const ms: Record<"ours" | "flux", number[]> = { ours: [], flux: [] };
+    for (let r = 0; r < cfg.rounds; r++) {
+        fs.writeFileSync(path.join(dir, edited), `${original}# edit ${r + 1}\n`);
+        const tag = `0.0.${r + 1}`;
+        const order: ("ours" | "flux")[] = r % 2 === 0 ? ["ours", "flux"] : ["flux", "ours"];
+        for (const t of order) {
+            const res = t === "ours" ? await oursPush(tree, urls.ours, { cacheDir, tag }) : await fluxPush(tools, tree, urls.flux, tag);
+            ms[t].push(round(checkOk(res, `edit-one push (${t}, round ${r + 1})`).ms, 1));
+        }
+        log(`edit-one push ${source.name} round ${r + 1}/${cfg.rounds}: ours ${ms.ours[r]!.toFixed(0)} ms, flux ${ms.flux[r]!.toFixed(0)} ms`);
+    }
+    const stat = (xs: number[]): ToolTimes => ({ ms: xs, min: round(min(xs), 1), median: round(median(xs), 1) });
+    const ours = stat(ms.ours);
+    const flux = stat(ms.flux);
+    return {
+        tree: source.name,
+        files: source.files,
+        how: "one file edited before each round, then `node build/cli/artifact.js push` with the validation cache of the earlier pushes vs `flux push artifact`, a new tag each round, order alternating",
+        edited,
+        ours,
+        flux,
+        ratio_vs_flux_push: round(ours.median / flux.median, 2),
+        ratio_vs_flux_push_min: round(ours.min / flux.min, 2),
+    };
 }

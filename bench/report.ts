@@ -74,6 +74,17 @@ export function formatReport(results: BenchResults): string {
             ),
         );
     }
+    const editOne = results.edit_one_push;
+    if (editOne) {
+        out.push(`\n### 2b. Edit one file of ${editOne.tree} and push (ms, ${editOne.ours.ms.length} rounds, a new tag each)\n`);
+        out.push(
+            table(["tool", "each round", "min", "median"], [
+                ["ours (validation cache of the earlier pushes)", editOne.ours.ms.map((x) => fmt(x)).join(", "), fmt(editOne.ours.min), fmt(editOne.ours.median)],
+                ["flux push artifact", editOne.flux.ms.map((x) => fmt(x)).join(", "), fmt(editOne.flux.min), fmt(editOne.flux.median)],
+                ["ours/flux", "", fmt(editOne.ratio_vs_flux_push_min, 2), fmt(editOne.ratio_vs_flux_push, 2)],
+            ]),
+        );
+    }
     out.push(`\n### 3. No-op pulumi preview\n`);
     out.push(
         preview.noop_preview_ratio === null
@@ -84,6 +95,16 @@ export function formatReport(results: BenchResults): string {
                   ["ratio", "", fmt(preview.noop_preview_ratio, 2)],
               ]),
     );
+    if (preview.stack_scale?.length) {
+        out.push(`\nThe same stack under \`enforce\`, generated policies (preview_500_vs_10: ${fmt(preview.preview_500_vs_10, 2)}, each size relative to the one-resource previews of its rounds; raw medians: ${fmt(preview.preview_500_vs_10_raw, 2)}):\n`);
+        out.push(
+            table(["policies", "up ms", "preview ms (each round)", "median", "one-resource ms (same rounds)", "preview / one-resource (median)", "Kustomization spec bytes", "patches"], preview.stack_scale.map((p) => [
+                p.policies, fmt(p.up_ms), p.preview_ms.join(", "), fmt(p.preview_median_ms), p.one_resource_preview_ms.join(", "), fmt(p.preview_vs_one_resource, 2), fmt(p.kustomization_spec_bytes), fmt(p.kustomization_patches),
+            ])),
+        );
+    } else if (preview.noop_preview_ratio !== null) {
+        out.push(`\npreview_500_vs_10: null — ${results.preview_500_vs_10_reason ?? preview.stack_scale_reason ?? "not measured"}`);
+    }
     out.push(`\n### 4. Scale: \`artifact build\` (${config.scaleRounds} rounds; process start-up alone: ${fmt(median(results.scale.startup_ms))} ms)\n`);
     out.push(
         table(
@@ -91,6 +112,10 @@ export function formatReport(results: BenchResults): string {
             points.map((p, i) => [p.files, fmt(p.bytes / 1024), fmt(p.min_ms), fmt(p.median_ms), fmt(p.max_peak_rss_mb, 1), i ? fmt(g[i - 1]!.per_10x, 2) : "", i ? fmt(gNet[i - 1]!.per_10x, 2) : ""]),
         ),
     );
+    if (results.patches?.points.length) {
+        out.push(`\n### 4b. Kustomization patches under \`enforce\` (generated trees; lib/policies/enforcement.ts)\n`);
+        out.push(table(["policies", "patches (grouped)", "bytes", "one per policy", "bytes"], results.patches.points.map((p) => [p.policies, p.patches, p.bytes, p.per_policy_patches, p.per_policy_bytes])));
+    }
     if (prof) {
         out.push(`\n### 5. Profile: our cold push of ${generatedTreeName(profiledTreeSize(config.trees))} (${fmt(prof.push_ms)} ms wall, ${prof.summary.totalMs} ms profiled; ${prof.file})\n`);
         out.push(table(["area", "self ms", "%"], prof.summary.areas.map((a) => [a.name, fmt(a.selfMs), fmt(a.pct, 1)])));
