@@ -21,10 +21,10 @@ import { prepareArtifact, type PreparedArtifact } from "../lib/publish";
  * `pulumi preview` prints the report without a stack trace. Other errors pass through unchanged.
  * @param configKey the full config key of the directory, e.g. `policy-stack:policiesPath`
  */
-export function policyDirectoryError(e: unknown, configKey: string): unknown {
+export function policyDirectoryError(e: unknown, configKey: string, fullListHint?: string): unknown {
     if (!(e instanceof PolicyLoadAggregateError)) return e;
     const report = formatPolicyProblems(e.report, {
-        fullListHint: `Every problem, as JSON: node build/cli/artifact.js build --path ${JSON.stringify(e.root)} --output json`,
+        fullListHint: fullListHint ?? `Every problem, as JSON: node build/cli/artifact.js build --path ${JSON.stringify(e.root)} --output json`,
     });
     return new pulumi.RunError(`${configKey}: ${report}`);
 }
@@ -54,8 +54,9 @@ export async function preparePromotedArtifact(promotion: PromotionConfig, regist
     const reference = new pulumi.StackReference("promote-from", { name: promotion.stack });
     const values: Partial<Record<(typeof SOURCE_OUTPUTS)[number], string>> = {};
     for (const name of SOURCE_OUTPUTS) {
+        // A stack that does not exist fails the StackReference itself (the engine's "unknown stack"); this covers other read failures.
         const details = await reference.getOutputDetails(name).catch((e: Error) => {
-            throw refuse(`cannot read the stack's outputs (${e.message}); check the name (org/project/stack) and that it exists on this backend`);
+            throw refuse(`cannot read the stack's outputs (${e.message})`);
         });
         const value = details.value ?? details.secretValue;
         if (typeof value === "string" && value !== "") values[name] = value;
@@ -72,10 +73,13 @@ export async function preparePromotedArtifact(promotion: PromotionConfig, regist
         ...promotionConnection(promotion, registry, url),
     };
     try {
-        return { prepared: await preparePromotion(source), source };
+        const { sourceSignatureDigest, ...prepared } = await preparePromotion(source);
+        return { prepared, source: { ...source, signatureDigest: sourceSignatureDigest } };
     } catch (e) {
         const hinted = withHint(e, promotionHintFor(parseOciUrl(url).host, parseOciUrl(registry.pushUrl).host));
-        const report = policyDirectoryError(hinted, configKey);
+        // The source stack's policies, as this version checks them: the directory was temporary, so the hint pulls them.
+        const report = policyDirectoryError(hinted, configKey,
+            `The source stack's artifact fails this version's checks. Every problem: node build/cli/artifact.js pull --url ${url}@${values.artifactDigest} --output-dir <dir>, then build --path <dir> --output json`);
         throw report === hinted ? refuse((hinted as Error).message) : report;
     }
 }

@@ -15,7 +15,7 @@ export interface PolicyEntry {
 }
 
 export interface PolicyArtifactArgs {
-    /** The locally built artifact (see `prepareArtifact`): its digest and policies become the resource's inputs. */
+    /** The prepared artifact (built locally, or read from the promoted source; see `prepareStackArtifact`): its digest and policies become the resource's inputs. */
     prepared: PreparedArtifact;
     /** Push address, `oci://host[:port]/repository`. */
     url: pulumi.Input<string>;
@@ -71,7 +71,8 @@ export interface ArtifactState extends Omit<PublishInputs, "password" | "signing
     blobsUploaded?: number;
     signatureTag?: string;
     signatureDigest?: string;
-    /** The source's signature, copied beside a promoted artifact. */
+    /** The source's signature, copied beside a promoted artifact (this stack not signing). */
+    copiedSignatureTag?: string;
     copiedSignatureDigest?: string;
 }
 
@@ -91,7 +92,7 @@ const PROMOTE_MODULE_IN_PROJECT = path.relative(process.cwd(), PROMOTE_MODULE);
 function loadByPath<T>(module: string, inProject: string): T {
     const file = [path.resolve(process.cwd(), inProject), module].find((f) => fs.existsSync(f));
     if (file === undefined) {
-        throw new Error(`cannot find the artifact publisher ${inProject} from ${process.cwd()}: run pulumi in the project directory`);
+        throw new Error(`cannot find ${inProject} (the artifact provider's code) from ${process.cwd()}: run pulumi in the project directory`);
     }
     // Under `pulumi up` the program is TypeScript run by ts-node; the provider process starts bare.
     if (file.endsWith(".ts") && !(".ts" in require.extensions)) {
@@ -118,7 +119,8 @@ export const artifactProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: ArtifactState, news: ArtifactState): Promise<pulumi.dynamic.DiffResult> {
         // The directory path is deliberately not compared: moving the checkout changes nothing shipped.
         // A new signing key signs again (the key itself is a secret input, compared by fingerprint).
-        const watched: (keyof ArtifactState)[] = ["url", "tag", "digest", "signingKeyFingerprint"];
+        // A promoted artifact's source signature too: one signed (or re-signed) since is copied again.
+        const watched: (keyof ArtifactState)[] = ["url", "tag", "digest", "signingKeyFingerprint", "sourceSignatureDigest"];
         const changed = watched.filter((key) => olds[key] !== news[key]);
         return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
     },
@@ -146,8 +148,9 @@ export function stateOf(inputs: ArtifactState, result: PublishResult & Partial<P
     const state: ArtifactState = {
         ...rest,
         blobsUploaded: result.blobsUploaded,
-        signatureTag: result.signature?.tag ?? result.copiedSignature?.tag,
+        signatureTag: result.signature?.tag,
         signatureDigest: result.signature?.digest,
+        copiedSignatureTag: result.copiedSignature?.tag,
         copiedSignatureDigest: result.copiedSignature?.digest,
     };
     return Object.fromEntries(Object.entries(state).filter(([, v]) => v !== undefined)) as ArtifactState;
@@ -167,15 +170,17 @@ class PolicyArtifactResource extends pulumi.dynamic.Resource {
     public readonly copiedSignatureDigest!: pulumi.Output<string | undefined>;
 
     constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
-        super(artifactProvider, name, { blobsUploaded: undefined, signatureTag: undefined, signatureDigest: undefined, copiedSignatureDigest: undefined, ...props }, opts, "policy-stack", "PolicyArtifact");
+        const outputs = { blobsUploaded: undefined, signatureTag: undefined, signatureDigest: undefined, copiedSignatureTag: undefined, copiedSignatureDigest: undefined };
+        super(artifactProvider, name, { ...outputs, ...props }, opts, "policy-stack", "PolicyArtifact");
     }
 }
 
 /**
- * The team's policies as a Flux OCI artifact in a registry. Built locally during the program run
- * (so preview knows the digest and each policy's content hash), pushed by `pulumi up` only when
- * the digest, tag or URL changed; with a signing key, signed right after the push (and again when
- * the key changes).
+ * The team's policies as a Flux OCI artifact in a registry. Prepared during the program run (built
+ * locally, or read from a promoted stack's registry by digest), so preview knows the digest and
+ * each policy's content hash; pushed (or, promoted, copied byte for byte with the source's
+ * signature) by `pulumi up` only when the digest, tag or URL changed; with a signing key, signed
+ * right after (and again when the key changes).
  */
 export class PolicyArtifact extends pulumi.ComponentResource {
     public static readonly type = "policy-stack:artifact:PolicyArtifact";
@@ -236,7 +241,7 @@ export class PolicyArtifact extends pulumi.ComponentResource {
             tag !== undefined && digest !== undefined && keyFingerprint !== undefined ? { tag, digest, keyFingerprint } : undefined);
         this.copiedSignatureDigest = resource.copiedSignatureDigest;
         this.policies = prepared.policies.map((p) => ({ name: p.name, namespace: p.namespace, kind: p.kind, enforcement: p.enforcement }));
-        this.registerOutputs({ url: this.url, tag: this.tag, digest: this.digest, revision: this.revision, signature: this.signature });
+        this.registerOutputs({ url: this.url, tag: this.tag, digest: this.digest, revision: this.revision, signature: this.signature, copiedSignatureDigest: this.copiedSignatureDigest });
     }
 }
 
@@ -246,6 +251,7 @@ function promotionInputs(source: PromotionSource | undefined): Record<string, pu
     return {
         sourceStack: source.stack,
         sourceUrl: source.url,
+        sourceSignatureDigest: source.signatureDigest,
         sourceUsername: source.credentials?.username,
         sourcePassword: source.credentials === undefined ? undefined : pulumi.secret(source.credentials.password),
         sourceCaFile: source.caFile,

@@ -58,7 +58,7 @@ export interface PolicyStackOutputs {
     artifactTag: pulumi.Output<string>;
     /** Manifest digest, sha256:…. */
     artifactDigest: pulumi.Output<string>;
-    /** `<tag>@sha256:<digest>`, as Flux reports the revision it applied. */
+    /** The revision as Flux reports it: `<tag>@sha256:<digest>`, or `sha256:<digest>` with `pinDigest`. */
     artifactRevision: pulumi.Output<string>;
     enforcement: EnforcementSetting;
     /** Every policy with the enforcement this stack applies. */
@@ -77,7 +77,7 @@ export interface PolicyStackOutputs {
     /** `build` or `promote`. */
     artifactSource: "build" | "promote";
     /** The promoted artifact's origin (stack, URL, digest, the copied signature's digest); undefined for a build. */
-    promotedFrom: pulumi.Output<PromotionOutput | undefined>;
+    promotedFrom?: PromotionOutput;
     /** Flux pulls `ref.digest` (the artifact's digest) rather than selecting by semver. */
     pinDigest: boolean;
 }
@@ -88,7 +88,7 @@ export interface PromotionOutput {
     url: string;
     digest: string;
     /** Digest of the source's cosign signature copied along; undefined when none was copied. */
-    copiedSignatureDigest?: string;
+    copiedSignatureDigest: pulumi.Output<string | undefined>;
 }
 
 /**
@@ -281,7 +281,7 @@ export class PolicyStack extends pulumi.ComponentResource {
             artifactUrl: this.artifact.url,
             artifactTag: this.artifact.tag,
             artifactDigest: this.artifact.digest,
-            artifactRevision: this.artifact.revision,
+            artifactRevision: artifact.pinDigest ? this.artifact.digest : this.artifact.revision,
             enforcement: args.enforcement,
             policies: planned,
             enforcementStatus: this.enforcementStatus.status,
@@ -293,14 +293,13 @@ export class PolicyStack extends pulumi.ComponentResource {
             artifactSignature: this.artifact.signature,
             verification: signing.verification,
             artifactSource: args.promotedFrom ? "promote" : "build",
-            promotedFrom: args.promotedFrom === undefined
-                ? pulumi.output(undefined)
-                : this.artifact.copiedSignatureDigest.apply((copied) => ({
-                    stack: args.promotedFrom!.stack,
-                    url: args.promotedFrom!.url,
-                    digest: args.promotedFrom!.digest,
-                    ...(copied === undefined ? {} : { copiedSignatureDigest: copied }),
-                })),
+            // Plain where known at preview; only the copied signature waits for the copy.
+            promotedFrom: args.promotedFrom && {
+                stack: args.promotedFrom.stack,
+                url: args.promotedFrom.url,
+                digest: args.promotedFrom.digest,
+                copiedSignatureDigest: this.artifact.copiedSignatureDigest,
+            },
             pinDigest: artifact.pinDigest,
         };
         this.registerOutputs(this.outputs);

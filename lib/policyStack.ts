@@ -1,10 +1,11 @@
 /**
  * The decisions components/policyStack.ts makes from the stack config and the prepared artifact,
  * as plain functions tested directly: which cluster to create, the registry credentials and CA,
- * the `policies` output's enforcement, and the preview's tag-conflict warning. Pure: no Pulumi.
+ * how a promotion reaches its source registry, and the `policies` output's enforcement. Pure: no Pulumi.
  */
 import { isLoopbackHost, type ClusterConfig, type PromotionConfig, type RegistryConfig } from "./config";
 import type { ClientOptions } from "./oci/client";
+import { credentialOf } from "./oci/credentials";
 import { parseOciUrl } from "./oci/reference";
 import { patchedBy, type FluxPatch } from "./policies/enforcement";
 import type { PreparedPolicy } from "./publish";
@@ -33,9 +34,7 @@ export interface RegistryCredentials {
  * each user keeps the password secret its own way.
  */
 export function registryCredentials(registry: RegistryConfig): RegistryCredentials | undefined {
-    return registry.mode === "external" && registry.username !== undefined && registry.password !== undefined
-        ? { username: registry.username, password: registry.password }
-        : undefined;
+    return registry.mode === "external" ? credentialOf(registry.username, registry.password) : undefined;
 }
 
 /** The PEM CA bundle the push and the preview trust, and Flux through the CA Secret: an external registry's `registryCaFile`. */
@@ -52,9 +51,7 @@ export function promotionConnection(promotion: PromotionConfig, registry: Regist
     const host = parseOciUrl(sourceUrl).host;
     const ownRegistry = host === parseOciUrl(registry.pushUrl).host;
     const own = registryCredentials(registry);
-    const credentials = promotion.username !== undefined && promotion.password !== undefined
-        ? { username: promotion.username, password: promotion.password }
-        : ownRegistry ? own : undefined;
+    const credentials = credentialOf(promotion.username, promotion.password) ?? (ownRegistry ? own : undefined);
     return {
         credentials,
         caFile: promotion.caFile ?? (ownRegistry ? registryCaFile(registry) : undefined),

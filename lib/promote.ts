@@ -12,6 +12,7 @@ import { pullArtifact } from "./artifact/pull";
 import { promotionHintFor } from "./config/registryHints";
 import type { ClientOptions } from "./oci/client";
 import { copyImage } from "./oci/copy";
+import { credentialOf } from "./oci/credentials";
 import { OciError, withHint } from "./oci/errors";
 import { resolveTag } from "./oci/push";
 import { parseOciUrl } from "./oci/reference";
@@ -29,12 +30,17 @@ export interface PromotionSource extends ClientOptions {
     digest: string;
     /** Its `artifactTag` output, when it has one: named when the digest is gone. */
     tag?: string;
+    /** Digest of the source's cosign `.sig` manifest, read at preparation; undefined when unsigned (or not read yet). */
+    signatureDigest?: string;
 }
 
 /** The source stack's outputs point at a manifest its registry no longer serves. */
 export class StalePromotionError extends Error {
+    /** The source as its outputs named it; never its credentials. */
+    readonly source: Pick<PromotionSource, "stack" | "url" | "digest" | "tag">;
+
     constructor(
-        readonly source: PromotionSource,
+        source: Pick<PromotionSource, "stack" | "url" | "digest" | "tag">,
         /** What the source tag points at now; undefined when the tag is gone too. */
         readonly servedDigest: string | undefined,
     ) {
@@ -48,6 +54,7 @@ export class StalePromotionError extends Error {
                 `Nothing was promoted: run pulumi up on ${source.stack} so that its outputs name what its registry serves, then preview again`,
         );
         this.name = "StalePromotionError";
+        this.source = { stack: source.stack, url: source.url, digest: source.digest, tag: source.tag };
     }
 }
 
@@ -56,18 +63,21 @@ export class StalePromotionError extends Error {
  * them). The digest is the source's, never recomputed from a rebuild. Throws `StalePromotionError`
  * when the registry no longer serves that digest.
  */
-export async function preparePromotion(source: PromotionSource): Promise<PreparedArtifact> {
+export async function preparePromotion(source: PromotionSource): Promise<PreparedArtifact & { sourceSignatureDigest?: string }> {
     const { stack: _stack, url, digest, tag, ...connection } = source;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-promote-"));
     try {
         const pulled = await pullArtifact({ ...connection, url, digest, into: dir }).catch(async (e: unknown) => {
             if (!(e instanceof OciError && e.code === "not-found")) throw e;
             const served = tag === undefined ? undefined : await resolveTag({ ...connection, url, tag }).catch(() => undefined);
-            throw new StalePromotionError(source, served);
+            throw new StalePromotionError({ stack: source.stack, url, digest, tag }, served);
         });
         // Not cached: the directory is temporary, and the manifest digest already pins the content.
         const set = await loadPolicyDir(dir, { cache: false });
-        return preparedOf(set, `${url}@${digest}`, { digest: pulled.manifestDigest, layerDigest: pulled.layer.digest, annotations: pulled.annotations });
+        // The source's signature is part of what is promoted: a new one (signed or re-signed since) is a change to copy.
+        const sourceSignatureDigest = await resolveTag({ ...connection, url, tag: signatureTag(digest) });
+        const prepared = preparedOf(set, `${url}@${digest}`, { digest: pulled.manifestDigest, layerDigest: pulled.layer.digest, annotations: pulled.annotations });
+        return { ...prepared, sourceSignatureDigest };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -77,6 +87,8 @@ export async function preparePromotion(source: PromotionSource): Promise<Prepare
 export interface PromoteInputs extends PublishInputs {
     sourceStack: string;
     sourceUrl: string;
+    /** The source's `.sig` manifest digest the preview saw; undefined when the source is unsigned. */
+    sourceSignatureDigest?: string;
     sourceUsername?: string;
     /** A secret. */
     sourcePassword?: string;
@@ -98,16 +110,8 @@ export interface PromoteResult extends PublishResult {
 export async function promoteArtifact(inputs: PromoteInputs): Promise<PromoteResult> {
     try {
         const key = inputs.signingKey === undefined ? undefined : await signingKeyOf(inputs);
-        const target: ClientOptions = {
-            credentials: inputs.username !== undefined && inputs.password !== undefined ? { username: inputs.username, password: inputs.password } : undefined,
-            insecure: inputs.insecure,
-            caFile: inputs.caFile,
-        };
-        const source: ClientOptions = {
-            credentials: inputs.sourceUsername !== undefined && inputs.sourcePassword !== undefined ? { username: inputs.sourceUsername, password: inputs.sourcePassword } : undefined,
-            insecure: inputs.sourceInsecure,
-            caFile: inputs.sourceCaFile,
-        };
+        const target: ClientOptions = { credentials: credentialOf(inputs.username, inputs.password), insecure: inputs.insecure, caFile: inputs.caFile };
+        const source: ClientOptions = { credentials: credentialOf(inputs.sourceUsername, inputs.sourcePassword), insecure: inputs.sourceInsecure, caFile: inputs.sourceCaFile };
         const copied = await copyImage({
             from: { ...source, url: inputs.sourceUrl, digest: inputs.digest },
             to: { ...target, url: inputs.url, tag: inputs.tag, force: inputs.force },

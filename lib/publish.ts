@@ -8,6 +8,7 @@ import { buildInTempDir, type BuiltArtifact } from "./artifact/build";
 import { loadPolicyDir } from "./policies/loader";
 import type { PolicySet } from "./policies/types";
 import type { ClientOptions } from "./oci/client";
+import { credentialOf } from "./oci/credentials";
 import { withHint } from "./oci/errors";
 import { pushImage, type PushResult } from "./oci/push";
 import { stackHintFor } from "./config/registryHints";
@@ -170,11 +171,7 @@ export async function publishArtifact(inputs: PublishInputs): Promise<PublishRes
     try {
         // The key is checked before anything is pushed: a push it could not sign would leave the tag unsigned.
         const key = inputs.signingKey === undefined ? undefined : await signingKeyOf(inputs);
-        const connection: ClientOptions = {
-            credentials: inputs.username !== undefined && inputs.password !== undefined ? { username: inputs.username, password: inputs.password } : undefined,
-            insecure: inputs.insecure,
-            caFile: inputs.caFile,
-        };
+        const connection: ClientOptions = { credentials: credentialOf(inputs.username, inputs.password), insecure: inputs.insecure, caFile: inputs.caFile };
         const result = await publishPolicies({
             ...connection,
             path: inputs.path,

@@ -29,8 +29,16 @@ const PROMOTE_KEYS = ["promoteFrom", "promoteFromUsername", "promoteFromPassword
 /** A stack name as `pulumi.StackReference` takes it: one to three `/`-separated segments. */
 const STACK_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
 
+/** True when `from` names `project`'s `stack` (an organisation, when given, cannot be told apart here: assumed the same). */
+function namesItself(from: string, project: string, stack: string): boolean {
+    const parts = from.split("/");
+    const [fromProject, fromStack] = parts.length === 1 ? [project, parts[0]] : parts.slice(-2);
+    return fromProject === project && fromStack === stack;
+}
+
 /** `artifactSource` and, with `promote`, the source stack and how to reach its registry. */
 export function parseArtifactSource(reader: ConfigReader, stack: string): { source: ArtifactSource; promotion?: PromotionConfig } {
+    const project = reader.prefix.slice(0, -1);
     const source = reader.oneOf("artifactSource", ARTIFACT_SOURCES, DEFAULTS.artifactSource);
     if (source === "build") {
         reader.refuse(PROMOTE_KEYS, "only applies to artifactSource promote (remove it, or set artifactSource promote)");
@@ -43,7 +51,7 @@ export function parseArtifactSource(reader: ConfigReader, stack: string): { sour
         reader.problem(`${reader.prefix}promoteFrom: required for artifactSource promote: the stack whose artifact to take, e.g. 'pulumi config set promoteFrom my-org/policy-stack/staging'`);
     } else if (!STACK_NAME.test(from)) {
         reader.bad("promoteFrom", from, "must name a stack as org/project/stack, project/stack or stack");
-    } else if (from.split("/").pop() === stack && from.split("/").length === 1) {
+    } else if (namesItself(from, project, stack)) {
         reader.bad("promoteFrom", from, "names this stack; promote from the stack that tested the policies (e.g. staging)");
     }
     const username = reader.str("promoteFromUsername");
@@ -53,10 +61,12 @@ export function parseArtifactSource(reader: ConfigReader, stack: string): { sour
     }
     const caFile = parseCaFile(reader, "promoteFromCaFile");
     const insecure = reader.str("promoteFromInsecure") === undefined ? undefined : reader.bool("promoteFromInsecure", false);
+    // Without a usable source the reader throws; nothing reads a promotion then.
+    if (from === undefined) return { source };
     return {
         source,
         promotion: {
-            stack: from ?? "",
+            stack: from,
             username,
             password,
             caFile,

@@ -19,6 +19,7 @@ const STACK_HINTS: Record<OciErrorReason, (p: string) => string> = {
 
 /** The same for the registry of the stack being promoted from (artifactSource promote): its own keys. */
 const PROMOTION_SOURCE_HINTS: Partial<Record<OciErrorReason, (p: string) => string>> = {
+    "credentials-in-url": (p) => `set ${p}:promoteFromUsername and ${p}:promoteFromPassword instead`,
     "credentials-rejected": (p) => `check ${p}:promoteFromUsername and ${p}:promoteFromPassword (the source stack's registry)`,
     "credentials-required": (p) => `set ${p}:promoteFromUsername and ${p}:promoteFromPassword for the source stack's registry (pulumi config set --secret promoteFromPassword <token>)`,
     "tls-failed": (p) => `set ${p}:promoteFromCaFile to the CA that signed the source registry's certificate, or ${p}:promoteFromInsecure true for plain HTTP`,
@@ -49,7 +50,9 @@ export function stackErrorMessage(e: unknown, project = STACK_PROJECT): string {
 
 /**
  * `stackHintFor`, except that failures on the source registry of a promotion (another host than
- * this stack's registry) name the promoteFrom* keys.
+ * this stack's registry) name the promoteFrom* keys. On one host both ends share this stack's
+ * registry* keys unless promoteFrom* are set; the hint then names the registry* keys. (A copy only
+ * writes to the target, so `tag-exists` always means this stack's tag.)
  */
 export function promotionHintFor(sourceHost: string, targetHost: string, project = STACK_PROJECT): (e: OciError) => string | undefined {
     return (e) => {

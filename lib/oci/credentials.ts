@@ -121,3 +121,8 @@ export function loadDockerCredentials(
     if (cfg.credsStore) return runHelper(cfg.credsStore, host);
     return undefined;
 }
+
+/** A credential from a username and password kept apart (config keys, resource inputs): both, or none. */
+export function credentialOf(username: string | undefined, password: string | undefined): Credential | undefined {
+    return username !== undefined && password !== undefined ? { username, password } : undefined;
+}

@@ -66,6 +66,8 @@ describe("promotion between two registries, each with its own credentials over T
         const built = await prepareArtifact(samplePoliciesDir);
         assert.equal(prepared.digest, digest);
         assert.equal(prepared.path, `${source.url}@${digest}`);
+        assert.equal(prepared.sourceSignatureDigest, await resolveTag({ ...connection(staging), url: source.url, tag: `${digest.replace(":", "-")}.sig` }), "the source's signature, read");
+        assert.match(String(prepared.sourceSignatureDigest), /^sha256:[0-9a-f]{64}$/);
         assert.deepEqual(prepared.policies.map((p) => [p.key, p.digest, p.enforcement]), built.policies.map((p) => [p.key, p.digest, p.enforcement]));
         assert.deepEqual(prepared.summaries, built.summaries);
     });

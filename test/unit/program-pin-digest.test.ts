@@ -29,7 +29,9 @@ for (const preview of [true, false]) {
             assert.equal(environment.FLUX_REVISION, push.inputs.digest);
         });
 
-        test("the outputs say the stack builds and pins", async () => {
+        test("the outputs say the stack builds and pins; artifactRevision is the revision Flux reports for a digest", async () => {
+            const push = run.find("pulumi-nodejs:dynamic/policy-stack:PolicyArtifact", "policies-push");
+            assert.equal(await valueOf(run.outputs.artifactRevision), push.inputs.digest);
             assert.equal(await valueOf(run.outputs.artifactSource), "build");
             assert.equal(await valueOf(run.outputs.pinDigest), true);
             assert.equal(await valueOf(run.outputs.promotedFrom), undefined);

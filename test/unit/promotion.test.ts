@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as util from "node:util";
 
 import { DEFAULTS, KNOWN_KEYS, SECRET_KEYS, type PromotionConfig, type RegistryConfig } from "../../lib/config";
 import { promotionHintFor } from "../../lib/config/registryHints";
@@ -17,6 +18,7 @@ import { promotionConnection } from "../../lib/policyStack";
 import { StalePromotionError } from "../../lib/promote";
 import { promotionLine } from "../../lib/preview";
 import { parse, problemsOf } from "../support/stackConfig";
+import { artifactProvider, type ArtifactState } from "../../components/policyArtifact";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const OTHER = `sha256:${"b".repeat(64)}`;
@@ -63,9 +65,12 @@ describe("artifactSource and promoteFrom", () => {
         assert.match(problems.join("\n"), /promoteFromCaFile = "\/nonexistent\/ca.pem": cannot be read/);
     });
 
-    test("promote without promoteFrom, or from itself, is refused", () => {
+    test("promote without promoteFrom, or from itself in any form, is refused; the same stack name in another project is not", () => {
         assert.match(problemsOf({ ...prod, artifactSource: "promote" }).join("\n"), /policy-stack:promoteFrom: required for artifactSource promote/);
-        assert.match(problemsOf({ ...prod, artifactSource: "promote", promoteFrom: "dev" }).join("\n"), /promoteFrom = "dev": names this stack/);
+        for (const self of ["dev", "policy-stack/dev", "organization/policy-stack/dev", "acme/policy-stack/dev"]) {
+            assert.match(problemsOf({ ...prod, artifactSource: "promote", promoteFrom: self }).join("\n"), new RegExp(`promoteFrom = "${self}": names this stack`), self);
+        }
+        assert.equal(parse({ ...prod, registryPassword: "s3cret", artifactSource: "promote", promoteFrom: "acme/other-project/dev" }).artifact.promotion?.stack, "acme/other-project/dev");
     });
 
     test("promoteFrom* keys on a stack that builds are refused, not ignored", () => {
@@ -131,10 +136,34 @@ describe("promotion messages", () => {
         assert.match(new StalePromotionError(source, undefined).message, /its tag 1\.2\.0 is gone too/);
     });
 
+    test("a stale-source error keeps no credentials, however it is printed", () => {
+        const withCredentials = { stack: "staging", url: "oci://staging.example/policies", digest: DIGEST, tag: "1.2.0", credentials: { username: "reader", password: "hunter2-secret" } };
+        const err = new StalePromotionError(withCredentials, OTHER);
+        assert.ok(withCredentials.credentials.password.length > 0, "the source given holds a password");
+        for (const printed of [util.inspect(err, { depth: 10 }), JSON.stringify(err), err.message]) assert.ok(!printed.includes("hunter2-secret"), printed);
+    });
+
     test("the preview says what is promoted, from where, to where", () => {
         assert.equal(
             promotionLine({ stack: "staging", url: "oci://staging.example/policies", digest: DIGEST }, "oci://prod.example/policies", "1.2.0"),
             `promoting oci://staging.example/policies@${DIGEST} (stack staging) to oci://prod.example/policies:1.2.0, byte for byte; nothing is built`,
         );
+    });
+});
+
+describe("the artifact resource's diff for a promoted artifact", () => {
+    const olds = {
+        path: `oci://staging.example/policies@${DIGEST}`, url: "oci://prod.example/policies", tag: "1.2.0", digest: DIGEST, layerDigest: OTHER, insecure: false, force: false,
+        repository: "policies", revision: `1.2.0@${DIGEST}`, policies: {}, sourceStack: "staging", sourceUrl: "oci://staging.example/policies", sourceInsecure: false,
+        sourceSignatureDigest: OTHER,
+    } as ArtifactState;
+
+    test("the same digest from another stack, or rotated source credentials, is no change", async () => {
+        assert.equal((await artifactProvider.diff!("id", olds, { ...olds, sourceStack: "acme/policy-stack/staging", sourcePassword: "rotated" })).changes, false);
+    });
+
+    test("a new source signature (signed or re-signed since) is a change: the copy brings it", async () => {
+        assert.equal((await artifactProvider.diff!("id", olds, { ...olds, sourceSignatureDigest: `sha256:${"c".repeat(64)}` })).changes, true);
+        assert.equal((await artifactProvider.diff!("id", { ...olds, sourceSignatureDigest: undefined }, olds)).changes, true, "a source signed since the last copy");
     });
 });
