@@ -133,17 +133,7 @@ export async function benchPreview(o: { binDir?: string; rounds: number; stackPo
         const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout);
         const fullResources = (state.deployment?.resources ?? []).length;
 
-        const full: number[] = [];
-        const one: number[] = [];
-        for (let r = 0; r < o.rounds; r++) {
-            // Interleaved, alternating which goes first.
-            const order: ("full" | "one")[] = r % 2 === 0 ? ["full", "one"] : ["one", "full"];
-            for (const which of order) {
-                const res = await ws.pulumiOk(["preview", "--expect-no-changes"], which === "full" ? { timeoutMs: 10 * MIN } : { ...oneOpts, timeoutMs: 10 * MIN });
-                (which === "full" ? full : one).push(res.ms);
-                o.log(`preview: round ${r + 1} ${which} ${res.ms} ms`);
-            }
-        }
+        const { full, one } = await interleavedPreviews(ws, oneOpts, o.rounds, (r, fullMs, oneMs) => o.log(`preview: round ${r + 1}: stack ${fullMs} ms, one-resource ${oneMs} ms`));
         const base = {
             noop_preview_ratio: round(median(full) / median(one), 2),
             full_preview_ms: full,
@@ -194,6 +184,26 @@ export function stackScaleRatio(points: StackScalePoint[]): { preview_500_vs_10:
 }
 
 /**
+ * `rounds` no-op previews of the stack and of the one-resource program, interleaved (alternating
+ * which goes first each round) so that a load change hits both alike; `log` gets each round.
+ */
+async function interleavedPreviews(
+    ws: E2eWorkspace, oneOpts: { cwd: string; env: NodeJS.ProcessEnv }, rounds: number, log: (round: number, fullMs: number, oneMs: number) => void,
+): Promise<{ full: number[]; one: number[] }> {
+    const full: number[] = [];
+    const one: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+        const order: ("full" | "one")[] = r % 2 === 0 ? ["full", "one"] : ["one", "full"];
+        for (const which of order) {
+            const res = await ws.pulumiOk(["preview", "--expect-no-changes"], which === "full" ? { timeoutMs: 10 * MIN } : { ...oneOpts, timeoutMs: 10 * MIN });
+            (which === "full" ? full : one).push(res.ms);
+        }
+        log(r, full[r], one[r]);
+    }
+    return { full, one };
+}
+
+/**
  * The stack-scale part: the full stack switched to `enforce` and to a generated tree of each size
  * in turn (copies of the sample policies with unique names, a new artifact tag each, as a
  * release), `pulumi up`, then no-op previews interleaved with the one-resource program's. The
@@ -214,16 +224,8 @@ async function stackScale(ws: E2eWorkspace, oneOpts: { cwd: string; env: NodeJS.
         const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout) as { deployment?: { resources?: { type: string; outputs?: { spec?: { patches?: unknown[] } } }[] } };
         const kustomization = (state.deployment?.resources ?? []).find((r) => r.type === "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
         const spec = kustomization?.outputs?.spec;
-        const previews: number[] = [];
-        const ones: number[] = [];
-        for (let r = 0; r < o.rounds; r++) {
-            const order: ("full" | "one")[] = r % 2 === 0 ? ["full", "one"] : ["one", "full"];
-            for (const which of order) {
-                const res = await ws.pulumiOk(["preview", "--expect-no-changes"], which === "full" ? { timeoutMs: 10 * MIN } : { ...oneOpts, timeoutMs: 10 * MIN });
-                (which === "full" ? previews : ones).push(res.ms);
-            }
-            o.log(`preview: ${n} policies, round ${r + 1}: stack ${previews[r]} ms, one-resource ${ones[r]} ms`);
-        }
+        const { full: previews, one: ones } = await interleavedPreviews(ws, oneOpts, o.rounds,
+            (r, fullMs, oneMs) => o.log(`preview: ${n} policies, round ${r + 1}: stack ${fullMs} ms, one-resource ${oneMs} ms`));
         points.push({
             policies: n,
             up_ms: up.ms,
