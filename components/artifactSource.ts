@@ -10,7 +10,6 @@ import type { PromotionConfig, RegistryConfig, StackConfig } from "../lib/config
 import { formatPolicyProblems, PolicyLoadAggregateError } from "../lib/policies";
 import { promotionHintFor } from "../lib/config/registryHints";
 import { withHint } from "../lib/oci/errors";
-import { parseOciUrl } from "../lib/oci/reference";
 import { promotionConnection } from "../lib/policyStack";
 import { preparePromotion, type PromotionSource } from "../lib/promote";
 import { prepareArtifact, type PreparedArtifact } from "../lib/publish";
@@ -76,7 +75,7 @@ export async function preparePromotedArtifact(promotion: PromotionConfig, regist
         const { sourceSignatureDigest, ...prepared } = await preparePromotion(source);
         return { prepared, source: { ...source, signatureDigest: sourceSignatureDigest } };
     } catch (e) {
-        const hinted = withHint(e, promotionHintFor(parseOciUrl(url).host, parseOciUrl(registry.pushUrl).host));
+        const hinted = withHint(e, promotionHintFor(url, registry.pushUrl));
         // The source stack's policies, as this version checks them: the directory was temporary, so the hint pulls them.
         const report = policyDirectoryError(hinted, configKey,
             `The source stack's artifact fails this version's checks. Every problem: node build/cli/artifact.js pull --url ${url}@${values.artifactDigest} --output-dir <dir>, then build --path <dir> --output json`);

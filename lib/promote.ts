@@ -15,7 +15,6 @@ import { copyImage } from "./oci/copy";
 import { credentialOf } from "./oci/credentials";
 import { OciError, withHint } from "./oci/errors";
 import { resolveTag } from "./oci/push";
-import { parseOciUrl } from "./oci/reference";
 import { loadPolicyDir } from "./policies/loader";
 import { preparedOf, signingKeyOf, signPushed, type PreparedArtifact, type PublishedSignature, type PublishInputs, type PublishResult } from "./publish";
 import { signatureTag } from "./signing";
@@ -124,7 +123,7 @@ export async function promoteArtifact(inputs: PromoteInputs): Promise<PromoteRes
         const copiedSignature = await copySignature(inputs.sourceUrl, source, inputs.url, target, copied.digest);
         return { digest: copied.digest, blobsUploaded: uploaded, copiedSignature };
     } catch (e) {
-        throw withHint(e, promotionHintFor(parseOciUrl(inputs.sourceUrl).host, parseOciUrl(inputs.url).host));
+        throw withHint(e, promotionHintFor(inputs.sourceUrl, inputs.url));
     }
 }
 

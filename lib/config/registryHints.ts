@@ -4,6 +4,7 @@
  * `cli/hints.ts` is the CLI's (which names its flags instead).
  */
 import { OciError, type OciErrorReason } from "../oci/errors";
+import { parseOciUrl } from "../oci/reference";
 
 /** The stack's hint for each reason; `p` is the project, the prefix of every config key. */
 const STACK_HINTS: Record<OciErrorReason, (p: string) => string> = {
@@ -54,7 +55,9 @@ export function stackErrorMessage(e: unknown, project = STACK_PROJECT): string {
  * registry* keys unless promoteFrom* are set; the hint then names the registry* keys. (A copy only
  * writes to the target, so `tag-exists` always means this stack's tag.)
  */
-export function promotionHintFor(sourceHost: string, targetHost: string, project = STACK_PROJECT): (e: OciError) => string | undefined {
+export function promotionHintFor(sourceUrl: string, targetUrl: string, project = STACK_PROJECT): (e: OciError) => string | undefined {
+    const sourceHost = parseOciUrl(sourceUrl).host;
+    const targetHost = parseOciUrl(targetUrl).host;
     return (e) => {
         if (e.reason === undefined) return undefined;
         const source = sourceHost !== targetHost && e.host === sourceHost ? PROMOTION_SOURCE_HINTS[e.reason] : undefined;

@@ -28,6 +28,8 @@ export interface RegistryHandle {
     url(repo: string): string;
     /** Everything the registry wrote to stdout/stderr so far (for failure messages). */
     logs(): string;
+    /** Upload requests (blob uploads, manifest PUTs) in its access log so far. */
+    writes(): string[];
     stop(): Promise<void>;
     /** PEM of the CA that signed the server certificate (basic-tls). */
     caFile?: string;
@@ -156,6 +158,7 @@ export async function startRegistry(o: StartRegistryOptions): Promise<RegistryHa
             baseUrl,
             url: (repo) => `oci://${host}/${repo}`,
             logs: () => registry.output(),
+            writes: () => registry.output().split("\n").filter((l) => /"(PUT|POST|PATCH) \/v2\//.test(l)),
             stop: async () => {
                 await stopProc(registry, 3000);
                 await issuer?.stop();

@@ -118,14 +118,14 @@ describe("promotion messages", () => {
     const failure = (host: string) => new OciError("auth", "401 Unauthorized", { host, reason: "credentials-rejected" });
 
     test("a refusal by the source registry names the promoteFrom* keys, one by this stack's registry the registry* keys", () => {
-        const hint = promotionHintFor("staging.example", "prod.example");
+        const hint = promotionHintFor("oci://staging.example/policies", "oci://prod.example/policies");
         assert.match(hint(failure("staging.example"))!, /check policy-stack:promoteFromUsername and policy-stack:promoteFromPassword/);
         assert.match(hint(failure("prod.example"))!, /check policy-stack:registryUsername and policy-stack:registryPassword/);
         assert.match(hint(new OciError("tag-conflict", "x", { host: "prod.example", reason: "tag-exists" }))!, /bump policy-stack:artifactTag/);
     });
 
     test("on one registry, the keys in use are this stack's own", () => {
-        assert.match(promotionHintFor("prod.example", "prod.example")(failure("prod.example"))!, /registryUsername/);
+        assert.match(promotionHintFor("oci://prod.example/staging-policies", "oci://prod.example/policies")(failure("prod.example"))!, /registryUsername/);
     });
 
     test("a stale source names both digests and what to run", () => {
