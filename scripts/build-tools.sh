@@ -9,9 +9,11 @@
 #   scripts/build-tools.sh --list              tools and pinned versions
 #   PATH="$(scripts/build-tools.sh | tail -1):$PATH"
 #
-# With no tool names every tool is built (in the order the e2e tests need
-# them); otherwise only the named ones. Tools already built with the same
-# inputs are skipped. Progress goes to stderr; stdout gets exactly one line,
+# With no tool names every tool is built; otherwise only the named ones.
+# Tools already built with the same inputs are skipped. POLICY_STACK_TOOLS_JOBS
+# tools build at once (default 2: one `go build` leaves a core idle while it
+# downloads modules and while it links). Progress goes to stderr (build output
+# prefixed with the tool's name); stdout gets exactly one line,
 # the bin directory of symlinks for the current pins in scripts/tools.env.
 #
 # Layout (TOOLS_DIR = ${POLICY_STACK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/policy-stack/tools}):
@@ -36,19 +38,20 @@ ENV_FILE="$SCRIPT_DIR/tools.env"
 TEMPLATE_DIR="$SCRIPT_DIR/tools"
 TOOLS_DIR=${POLICY_STACK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/policy-stack/tools}
 
-# Order matters: what the end-to-end test needs first comes first.
+# Longest build first (CPU seconds of a cold build, README "How long it
+# takes"), so that with two builds at once the last one to start is short.
 ALL_TOOLS=(
-  pulumi
   pulumi-resource-kubernetes
-  kwok
-  etcd
   kubernetes
-  source-controller
-  kustomize-controller
-  flux
-  oras
   kyverno
+  pulumi
+  source-controller
+  kwok
+  kustomize-controller
   cosign
+  flux
+  etcd
+  oras
 )
 
 log() { printf '[%s] %s\n' "$(date '+%H:%M:%S')" "$*" >&2; }
@@ -78,7 +81,7 @@ GO_PLATFORM="$(go env GOOS)/$(go env GOARCH)"
 
 # ---------------------------------------------------------------- main
 main() {
-  local tools=() tool rc failed=() total_start
+  local tools=() tool total_start
   case "${1:-}" in
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; return 0 ;;
     --list) for tool in "${ALL_TOOLS[@]}"; do echo "$tool $("version_$(fn "$tool")")"; done; return 0 ;;
@@ -91,16 +94,10 @@ main() {
   mkdir -p "$TOOLS_DIR"
   total_start=$(date +%s)
   log "tools dir: $TOOLS_DIR ($GO_VERSION, GOCACHE=$(go env GOCACHE))"
-  for tool in "${tools[@]}"; do
-    set +e
-    build_tool "$tool"
-    rc=$?
-    set -e
-    [ "$rc" = 0 ] || failed+=("$tool")
-  done
-  log "done in $(( $(date +%s) - total_start ))s${failed:+; FAILED: ${failed[*]}}"
+  build_all "${tools[@]}"
+  log "done in $(( $(date +%s) - total_start ))s${FAILED:+; FAILED: ${FAILED[*]}}"
   link_bin_dir
-  [ ${#failed[@]} -eq 0 ]
+  [ ${#FAILED[@]} -eq 0 ]
 }
 
 main "$@"; exit $?

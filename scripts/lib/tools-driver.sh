@@ -69,7 +69,8 @@ build_tool() {
   rm -rf "$stage"; mkdir -p "$stage/bin"
   # Not in an `if`: bash would ignore `set -e` inside the subshell there.
   # (Callers run build_tool with `set +e`, for the same reason.)
-  ( set -e; "build_$t" "$stage/bin" "$work" ) >&2
+  # Output lines carry the tool's name: with several builds at once they interleave.
+  ( set -e; "build_$t" "$stage/bin" "$work" ) > >(sed -u "s/^/  [$tool] /" >&2) 2>&1
   rc=$?
   if [ "$rc" = 0 ]; then
     for b in $("bins_$t"); do
@@ -90,6 +91,37 @@ build_tool() {
   [ "$rc" != 0 ] || rm -rf "$work"
   exec 9>&-
   return "$rc"
+}
+
+# build_all TOOL...: build_tool for each, started in the order given, up to
+# POLICY_STACK_TOOLS_JOBS at a time (default 2). On 2 cores one `go build`
+# leaves a core idle while it downloads modules and while it links; a second
+# build fills it. FAILED lists the tools that failed. Bash older than 5.1
+# (no `wait -n -p`) builds one at a time.
+FAILED=()
+build_all() {
+  local jobs=${POLICY_STACK_TOOLS_JOBS:-2} tool running=0 done_pid rc
+  local -A tool_of=()
+  [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "POLICY_STACK_TOOLS_JOBS must be a whole number of builds (1 or more), not '$jobs'"
+  if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 501 )); then jobs=1; fi
+  for tool in "$@"; do
+    if [ "$jobs" = 1 ]; then
+      set +e; build_tool "$tool"; rc=$?; set -e
+      [ "$rc" = 0 ] || FAILED+=("$tool")
+      continue
+    fi
+    while [ "$running" -ge "$jobs" ]; do reap_build; done
+    ( set +e; build_tool "$tool" ) &
+    tool_of[$!]=$tool
+    running=$((running + 1))
+  done
+  while [ "$running" -gt 0 ]; do reap_build; done
+}
+# One finished build of build_all (its locals are visible here: bash scoping is dynamic).
+reap_build() {
+  set +e; wait -n -p done_pid; rc=$?; set -e
+  running=$((running - 1))
+  [ "$rc" = 0 ] || FAILED+=("${tool_of[$done_pid]}")
 }
 
 link_bin_dir() {
