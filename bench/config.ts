@@ -2,6 +2,7 @@
  * The benchmark's knobs (environment variables, documented in run.ts) and the constants every part
  * shares.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { repoRoot } from "../test/harness/paths";
@@ -36,7 +37,7 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
         scaleRounds: int(env.BENCH_SCALE_ROUNDS, quick ? 1 : 3),
         preview: (env.BENCH_PREVIEW ?? (quick ? "0" : "auto")) as "auto" | "0" | "1",
         previewRounds: int(env.BENCH_PREVIEW_ROUNDS, quick ? 1 : 3),
-        stackPolicies: list(env.BENCH_STACK_POLICIES, [10, 500]),
+        stackPolicies: list(env.BENCH_STACK_POLICIES, [10, 100, 500]),
         profile: env.BENCH_PROFILE !== "0",
         out: path.resolve(repoRoot, env.BENCH_OUT ?? path.join("bench", "results", "latest.json")),
     };
@@ -52,6 +53,22 @@ export const generatedTreeName = (files: number) => `gen-${files}`;
 
 /** Our CLI, compiled. */
 export const CLI = path.join(repoRoot, "build", "cli", "artifact.js");
+
+/**
+ * The Node flags between `node` and `build/cli/artifact.js` in an npm script line, so that the
+ * benchmark runs the CLI exactly as the package's `artifact` script (the README's command) does.
+ */
+export function cliNodeFlags(script: string): string[] {
+    const m = /(?:^|[;&|]\s*)node((?:\s+--[\w-]+(?:=\S+)?)*)\s+build\/cli\/artifact\.js$/.exec(script);
+    if (!m) throw new Error(`package.json scripts.artifact does not end in "node [flags] build/cli/artifact.js": ${script}`);
+    return m[1]!.trim().split(/\s+/).filter(Boolean);
+}
+
+/** `node` arguments that run our CLI with `args`, as `npm run -s artifact -- args` does. */
+export function cliArgs(...args: string[]): string[] {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    return [...cliNodeFlags(pkg.scripts.artifact ?? ""), CLI, ...args];
+}
 
 /** What every part gets: the knobs and the progress log (stderr). */
 export interface BenchContext {

@@ -17,6 +17,7 @@ import { startRegistry, type RegistryHandle } from "../test/harness/registry";
 import { seedStack } from "../test/harness/stack";
 import { locateToolChain } from "../test/harness/tools";
 import { E2eWorkspace } from "../test/harness/workspace";
+import { fluxApplyMs } from "./support/flux-log";
 import { median, round } from "./support/stats";
 import { generateTree, readSamples } from "./support/trees";
 
@@ -50,6 +51,14 @@ export interface StackScalePoint {
     policies: number;
     /** `pulumi up` that switched the stack to this tree (a new artifact tag, Flux applying it). */
     up_ms: number;
+    /**
+     * Flux's own time to apply this tree's revision (kustomize-controller's "Reconciliation finished
+     * in", bench/support/flux-log.ts); null when its log does not show that apply.
+     */
+    flux_apply_ms: number | null;
+    /** No-op `pulumi up --expect-no-changes` of the stack, each round (after the previews). */
+    noop_up_ms: number[];
+    noop_up_median_ms: number;
     /** No-op `pulumi preview --expect-no-changes` of the stack, each round. */
     preview_ms: number[];
     preview_median_ms: number;
@@ -143,7 +152,7 @@ export async function benchPreview(o: { binDir?: string; rounds: number; stackPo
         };
         let scalePart: Pick<PreviewBench, "stack_scale" | "preview_500_vs_10" | "stack_scale_reason">;
         try {
-            const points = await stackScale(ws, oneOpts, o);
+            const points = await stackScale(ws, oneOpts, { ...o, fluxLogs: () => flux?.logs() ?? "" });
             const first = points[0];
             const last = points[points.length - 1];
             scalePart = {
@@ -210,7 +219,10 @@ async function interleavedPreviews(
  * sizes run one after the other (a preview needs its tree deployed), so the one-resource previews
  * show how much the machine drifted between them.
  */
-async function stackScale(ws: E2eWorkspace, oneOpts: { cwd: string; env: NodeJS.ProcessEnv }, o: { rounds: number; stackPolicies: number[]; log: (s: string) => void }): Promise<StackScalePoint[]> {
+async function stackScale(
+    ws: E2eWorkspace, oneOpts: { cwd: string; env: NodeJS.ProcessEnv },
+    o: { rounds: number; stackPolicies: number[]; log: (s: string) => void; fluxLogs: () => string },
+): Promise<StackScalePoint[]> {
     const samples = readSamples(samplePoliciesDir);
     const points: StackScalePoint[] = [];
     await ws.pulumiOk(["config", "set", "enforcement", "enforce"]);
@@ -221,14 +233,26 @@ async function stackScale(ws: E2eWorkspace, oneOpts: { cwd: string; env: NodeJS.
         await ws.pulumiOk(["config", "set", "artifactTag", `1.${i + 1}.0`]);
         o.log(`preview: stack scale, pulumi up with ${n} policies under enforce…`);
         const up = await ws.pulumiOk(["up", "--yes"], { timeoutMs: 20 * MIN });
-        const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout) as { deployment?: { resources?: { type: string; outputs?: { spec?: { patches?: unknown[] } } }[] } };
+        const state = JSON.parse((await ws.pulumiOk(["stack", "export"])).stdout) as { deployment?: { resources?: { type: string; outputs?: { spec?: { patches?: unknown[] }; metadata?: { name?: string } } }[] } };
         const kustomization = (state.deployment?.resources ?? []).find((r) => r.type === "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
         const spec = kustomization?.outputs?.spec;
+        const outputs = JSON.parse((await ws.pulumiOk(["stack", "output", "--json"])).stdout) as { artifactRevision?: string };
+        const digest = /sha256:[0-9a-f]{64}/.exec(outputs.artifactRevision ?? "")?.[0];
+        const name = kustomization?.outputs?.metadata?.name;
+        const fluxApply = digest && name ? fluxApplyMs(o.fluxLogs(), name, digest) : undefined;
         const { full: previews, one: ones } = await interleavedPreviews(ws, oneOpts, o.rounds,
             (r, fullMs, oneMs) => o.log(`preview: ${n} policies, round ${r + 1}: stack ${fullMs} ms, one-resource ${oneMs} ms`));
+        const noopUps: number[] = [];
+        for (let r = 0; r < o.rounds; r++) {
+            noopUps.push((await ws.pulumiOk(["up", "--yes", "--expect-no-changes"], { timeoutMs: 10 * MIN })).ms);
+            o.log(`preview: ${n} policies, no-op up round ${r + 1}: ${noopUps[r]} ms`);
+        }
         points.push({
             policies: n,
             up_ms: up.ms,
+            flux_apply_ms: fluxApply === undefined ? null : round(fluxApply, 0),
+            noop_up_ms: noopUps,
+            noop_up_median_ms: median(noopUps),
             preview_ms: previews,
             preview_median_ms: median(previews),
             one_resource_preview_ms: ones,

@@ -98,8 +98,8 @@ export function formatReport(results: BenchResults): string {
     if (preview.stack_scale?.length) {
         out.push(`\nThe same stack under \`enforce\`, generated policies (preview_500_vs_10: ${fmt(preview.preview_500_vs_10, 2)}, each size relative to the one-resource previews of its rounds; raw medians: ${fmt(preview.preview_500_vs_10_raw, 2)}):\n`);
         out.push(
-            table(["policies", "up ms", "preview ms (each round)", "median", "one-resource ms (same rounds)", "preview / one-resource (median)", "Kustomization spec bytes", "patches"], preview.stack_scale.map((p) => [
-                p.policies, fmt(p.up_ms), p.preview_ms.join(", "), fmt(p.preview_median_ms), p.one_resource_preview_ms.join(", "), fmt(p.preview_vs_one_resource, 2), fmt(p.kustomization_spec_bytes), fmt(p.kustomization_patches),
+            table(["policies", "up ms (switch)", "Flux apply ms", "no-op up ms (median)", "preview ms (each round)", "median", "one-resource ms (same rounds)", "preview / one-resource (median)", "Kustomization spec bytes", "patches"], preview.stack_scale.map((p) => [
+                p.policies, fmt(p.up_ms), fmt(p.flux_apply_ms), fmt(p.noop_up_median_ms), p.preview_ms.join(", "), fmt(p.preview_median_ms), p.one_resource_preview_ms.join(", "), fmt(p.preview_vs_one_resource, 2), fmt(p.kustomization_spec_bytes), fmt(p.kustomization_patches),
             ])),
         );
     } else if (preview.noop_preview_ratio !== null) {

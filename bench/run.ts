@@ -14,6 +14,7 @@
  *   BENCH_SCALE_ROUNDS=N    scale rounds (default 3)
  *   BENCH_PREVIEW=auto|0|1  no-op preview part: auto runs it when the whole e2e tool chain is built
  *   BENCH_PREVIEW_ROUNDS=N  preview rounds (default 3)
+ *   BENCH_STACK_POLICIES=a,b,c  policy counts of the stack-scale part (default 10,100,500)
  *   BENCH_PROFILE=0         skip the CPU profile
  *   BENCH_OUT=FILE          results file (default bench/results/latest.json)
  *   POLICY_STACK_TOOLS_BIN  use this bin dir (flux, oras, e2e tools) instead of scripts/build-tools.sh

@@ -2,7 +2,7 @@
  * Part 4, scale: `artifact build` time and peak RSS as the tree grows, and the growth per 10x files.
  */
 import { checkOk } from "../test/harness/processes";
-import { CLI, type BenchContext } from "./config";
+import { cliArgs, type BenchContext } from "./config";
 import type { Tree } from "./push";
 import { timed } from "./support/env";
 import { median, min, round } from "./support/stats";
@@ -23,11 +23,11 @@ export async function scale({ cfg, log }: BenchContext, trees: Map<number, Tree>
     const rss = new Map<number, number[]>();
     const startup: number[] = [];
     for (let r = 0; r < cfg.scaleRounds; r++) {
-        startup.push(round(checkOk(await timed(process.execPath, [CLI, "--help"]), "artifact --help").ms, 1));
+        startup.push(round(checkOk(await timed(process.execPath, cliArgs("--help")), "artifact --help").ms, 1));
         const order = r % 2 === 0 ? cfg.scale : [...cfg.scale].reverse();
         for (const n of order) {
             const tree = trees.get(n)!;
-            const res = checkOk(await timed(process.execPath, [CLI, "build", "--path", tree.dir, "--output", "json"], { rss: true }), `build of ${n} files`);
+            const res = checkOk(await timed(process.execPath, cliArgs("build", "--path", tree.dir, "--output", "json"), { rss: true }), `build of ${n} files`);
             const files = JSON.parse(res.stdout).files;
             if (files !== n) throw new Error(`build of ${tree.name} shipped ${files} files, expected ${n}`);
             (ms.get(n) ?? ms.set(n, []).get(n)!).push(round(res.ms, 1));

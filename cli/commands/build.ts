@@ -3,11 +3,11 @@ import * as path from "node:path";
 
 import { buildArtifact, buildInTempDir, type TemporaryBuild } from "../../lib/artifact/build";
 import { loadPolicyDir } from "../../lib/policies/loader";
-import type { PolicySet } from "../../lib/policies/types";
+import type { PolicyInfo, PolicySet } from "../../lib/policies/types";
 import { requireDir, str, type Flags, type Io } from "../common";
 
 /** Builds into `--out` when given (kept), else into a temp directory that `dispose` removes. */
-async function build(f: Flags, set: PolicySet, out: string | undefined): Promise<TemporaryBuild> {
+async function build(f: Flags, set: PolicySet<PolicyInfo>, out: string | undefined): Promise<TemporaryBuild> {
     const opts = { source: str(f, "source"), revision: str(f, "revision"), created: str(f, "created") };
     if (out === undefined) return buildInTempDir(set, opts);
     return { built: await buildArtifact(set, { ...opts, outFile: out }), dispose: async () => {} };
@@ -16,7 +16,8 @@ async function build(f: Flags, set: PolicySet, out: string | undefined): Promise
 export async function run(f: Flags, io: Io): Promise<number> {
     const dir = requireDir(str(f, "path")!, "path");
     const out = str(f, "out") === undefined ? undefined : path.resolve(str(f, "out")!);
-    const set = await loadPolicyDir(dir);
+    // Only the files ship and only counts are printed: the parsed objects are not kept.
+    const set = await loadPolicyDir(dir, { documents: false });
     const { built, dispose } = await build(f, set, out);
     try {
         const info = {

@@ -13,7 +13,7 @@ import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { sha256Digest, sha256Hasher } from "../oci/digest";
 import { loadPolicyDir, type LoadPolicyOptions } from "../policies/loader";
-import type { Policy, PolicyFile, PolicySet } from "../policies/types";
+import type { PolicyFile, PolicyInfo, PolicySet } from "../policies/types";
 import { detectGit, fluxRevision, type GitInfo } from "./git";
 import { layerEntriesFor, tarEntries } from "./tar";
 
@@ -47,7 +47,8 @@ export interface BuiltArtifact {
     /** "sha256:…" of the uncompressed tar (the OCI diff_id, also in the config). */
     diffId: string;
     annotations: Record<string, string>;
-    policies: Policy[];
+    /** The set's policies (without their parsed objects when it was loaded with `documents: false`). */
+    policies: PolicyInfo[];
     /** Files in the layer, in archive order; sizes and digests are of the files on disk (text files ship with LF). */
     files: PolicyFile[];
     /** Git metadata used for the annotations, when the directory is in a checkout. */
@@ -188,7 +189,7 @@ export interface TemporaryBuild {
  * `buildArtifact` with the layer in a fresh temp directory that `dispose` removes whole: for
  * callers that need the layer only until it is pushed or its digest read.
  */
-export async function buildInTempDir(set: PolicySet | string, opts: Omit<BuildArtifactOptions, "outFile"> = {}): Promise<TemporaryBuild> {
+export async function buildInTempDir(set: PolicySet<PolicyInfo> | string, opts: Omit<BuildArtifactOptions, "outFile"> = {}): Promise<TemporaryBuild> {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "policy-artifact-"));
     const dispose = () => fsp.rm(dir, { recursive: true, force: true });
     try {
@@ -210,7 +211,7 @@ export async function buildInTempDir(set: PolicySet | string, opts: Omit<BuildAr
  * @param set a {@link PolicySet} from `loadPolicyDir`, or a directory path
  * @param opts annotations and output location
  */
-export async function buildArtifact(set: PolicySet | string, opts: BuildArtifactOptions = {}): Promise<BuiltArtifact> {
+export async function buildArtifact(set: PolicySet<PolicyInfo> | string, opts: BuildArtifactOptions = {}): Promise<BuiltArtifact> {
     const ps = typeof set === "string" ? await loadPolicyDir(set, opts.load) : set;
     const gitInfo = opts.git === false ? undefined : await detectGit(ps.root);
 

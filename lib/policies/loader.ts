@@ -16,7 +16,7 @@ import { sha256Digest } from "../oci/digest";
 import { PolicyLoadAggregateError, PolicyLoadError } from "./errors";
 import { IgnoreMatcher, parseIgnoreFile, SOURCEIGNORE_FILE } from "./ignore";
 import { classifyDocument, KUSTOMIZATION_FILES, type KustomizationDoc } from "./kinds";
-import type { Policy, PolicyFile, PolicySet, SkippedFile } from "./types";
+import type { Policy, PolicyFile, PolicyInfo, PolicySet, SkippedFile } from "./types";
 import { findInvalidUtf8, lineOfByteOffset, parseYamlDocuments } from "./yaml";
 
 /** Default per-file size limit: 10 MiB. */
@@ -37,6 +37,12 @@ export interface LoadPolicyOptions {
      * directory a user edits and pushes, not for a pulled artifact in a temporary directory.
      */
     cache?: boolean | string;
+    /**
+     * Keep each policy's parsed object (`Policy.document`, default true). `false` for callers that
+     * only ship the files (`artifact build`): the parsed objects of a large tree are most of a load's
+     * memory, and holding them all until the end makes the heap grow to hold them.
+     */
+    documents?: boolean;
 }
 
 const YAML_EXT = /\.ya?ml$/i;
@@ -52,17 +58,21 @@ export function comparePaths(a: string, b: string): number {
     return pa.length - pb.length;
 }
 
-function policyKey(p: Policy): string {
+function policyKey(p: PolicyInfo): string {
     const group = p.apiVersion.includes("/") ? p.apiVersion.slice(0, p.apiVersion.indexOf("/")) : "";
     return `${p.kind}.${group}/${p.namespace ?? ""}/${p.name}`;
 }
 
 /** Sort order for policies: kind, namespace, name, then file. */
-export function comparePolicies(a: Policy, b: Policy): number {
+export function comparePolicies(a: PolicyInfo, b: PolicyInfo): number {
     const ka = [a.kind, a.namespace ?? "", a.name, a.file];
     const kb = [b.kind, b.namespace ?? "", b.name, b.file];
     for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
     return a.line - b.line;
+}
+
+function withoutDocument({ document: _document, ...info }: Policy): PolicyInfo {
+    return info;
 }
 
 function isInside(root: string, p: string): boolean {
@@ -77,16 +87,19 @@ function isInside(root: string, p: string): boolean {
  * {@link PolicyLoadError}s, each with its file, line and cause).
  *
  * @param dir the policy directory (absolute or relative to the process cwd)
- * @param opts limits and extra ignore patterns
+ * @param opts limits, extra ignore patterns, the validation cache, whether to keep the parsed objects
  * @returns the files that ship (sorted in archive order) and the policies (sorted by kind/namespace/name)
  */
-export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): Promise<PolicySet> {
+export async function loadPolicyDir(dir: string, opts?: LoadPolicyOptions & { documents?: true }): Promise<PolicySet>;
+export async function loadPolicyDir(dir: string, opts?: LoadPolicyOptions): Promise<PolicySet<PolicyInfo>>;
+export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): Promise<PolicySet<PolicyInfo>> {
+    const keepDocuments = opts.documents !== false;
     const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
     const maxEntries = opts.maxEntries ?? 100_000;
     const errors: PolicyLoadError[] = [];
     const files: PolicyFile[] = [];
     const skipped: SkippedFile[] = [];
-    const policies: Policy[] = [];
+    const policies: PolicyInfo[] = [];
     /** Files holding a valid policy, even when another document in them is refused. */
     const policyFiles: string[] = [];
     const kustomizations: KustomizationDoc[] = [];
@@ -110,7 +123,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
 
     /** Records a file that ships, with what it holds. */
     const ship = (rel: string, abs: string, buf: Buffer, sha256: string, filePolicies: Policy[]) => {
-        policies.push(...filePolicies);
+        policies.push(...(keepDocuments ? filePolicies : filePolicies.map(withoutDocument)));
         files.push({ path: rel, absPath: abs, size: buf.length, sha256 });
         for (let d = path.posix.dirname(rel); d !== "."; d = path.posix.dirname(d)) shippedDirs.add(d);
     };
@@ -268,7 +281,7 @@ export async function loadPolicyDir(dir: string, opts: LoadPolicyOptions = {}): 
     await walk(root, "", IgnoreMatcher.withFluxDefaults().with(extra), new Set([root]));
 
     // Duplicates: same group/kind/namespace/name would collide in the cluster.
-    const byKey = new Map<string, Policy>();
+    const byKey = new Map<string, PolicyInfo>();
     for (const p of [...policies].sort((a, b) => comparePaths(a.file, b.file) || a.line - b.line)) {
         const k = policyKey(p);
         const prev = byKey.get(k);
@@ -304,7 +317,7 @@ function checkKustomizations(
     ks: KustomizationDoc[],
     files: PolicyFile[],
     shippedDirs: Set<string>,
-    policies: Policy[],
+    policies: PolicyInfo[],
     errors: PolicyLoadError[],
 ): void {
     if (ks.length === 0) return;

@@ -16,7 +16,8 @@ export interface PolicyRule {
     failureAction?: "Audit" | "Enforce";
 }
 
-export interface Policy {
+/** What the loader concludes about one policy, without the parsed object (`loadPolicyDir` with `documents: false`). */
+export interface PolicyInfo {
     apiVersion: string;
     kind: string;
     name: string;
@@ -38,6 +39,10 @@ export interface Policy {
     validationActions?: string[];
     /** Effective enforcement computed from the fields above (rule-level wins, Kyverno defaults apply). */
     enforcement: Enforcement;
+}
+
+/** A loaded policy: what the loader concluded, and the parsed object (patches and the preview read it). */
+export interface Policy extends PolicyInfo {
     /** The parsed object. */
     document: Record<string, unknown>;
 }
@@ -59,13 +64,14 @@ export interface SkippedFile {
     reason: "ignored" | "not-yaml" | "empty" | "not-regular";
 }
 
-export interface PolicySet {
+/** A loaded policy directory; `P` is {@link PolicyInfo} when it was loaded with `documents: false`. */
+export interface PolicySet<P extends PolicyInfo = Policy> {
     /** Absolute path of the policy directory. */
     root: string;
     /** Every file that ships, sorted in archive order (path components compared bytewise). */
     files: PolicyFile[];
     /** Sorted by kind, then namespace, then name. */
-    policies: Policy[];
+    policies: P[];
     /** Files present but not shipped (ignored by Flux rules or not YAML). */
     skipped?: SkippedFile[];
     /** With the validation cache on: how many files were taken from it rather than validated again. */

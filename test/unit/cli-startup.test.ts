@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { BUILD_STAMP, staleSource } from "../../cli/freshness";
 import { repoRoot, samplePoliciesDir } from "../harness/paths";
+import { cliNodeFlags } from "../../bench/config";
 
 const cliPath = path.join(repoRoot, "build", "cli", "artifact.js");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-startup-"));
@@ -75,7 +76,11 @@ describe("CLI start-up", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8"));
         assert.deepEqual(pkg.bin, { "policy-artifact": "build/cli/artifact.js" });
         assert.ok(!/\btsc\b/.test(pkg.scripts.artifact), `no compile step in: ${pkg.scripts.artifact}`);
-        assert.match(pkg.scripts.artifact, /node build\/cli\/artifact\.js$/, "arguments after -- reach the CLI");
+        assert.match(pkg.scripts.artifact, /node --max-semi-space-size=1 build\/cli\/artifact\.js$/, "arguments after -- reach the CLI, which runs with a small young generation");
+        // The benchmark runs the CLI with the script's own flags (bench/config.ts).
+        assert.deepEqual(cliNodeFlags(pkg.scripts.artifact), ["--max-semi-space-size=1"]);
+        assert.deepEqual(cliNodeFlags("node build/cli/artifact.js"), []);
+        assert.throws(() => cliNodeFlags("node build/cli/other.js"), /scripts\.artifact does not end in/);
         assert.match(pkg.scripts.prepare, /\btsc\b.*&& touch build\/\.built$/, "npm install compiles and stamps the build");
         assert.match(pkg.scripts.build, /\btsc\b.*&& touch build\/\.built$/);
         assert.match(fs.readFileSync(cliPath, "utf8"), /^#!\/usr\/bin\/env node\n/);

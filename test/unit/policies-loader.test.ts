@@ -55,6 +55,16 @@ describe("loadPolicyDir: the 12 sample policies", () => {
         assert.equal(set.files.find((f) => f.path === "require-labels.yaml")!.size, fs.statSync(path.join(samplePoliciesDir, "require-labels.yaml")).size);
     });
 
+    test("documents: false keeps everything but the parsed objects (artifact build's memory)", async () => {
+        const full = await loadPolicyDir(samplePoliciesDir);
+        const lean = await loadPolicyDir(samplePoliciesDir, { documents: false });
+        assert.ok(full.policies.every((p) => typeof p.document.spec === "object"), "the default load keeps each parsed object");
+        assert.ok(lean.policies.every((p) => !("document" in p)), "documents: false drops them");
+        assert.deepEqual(lean.policies, full.policies.map(({ document: _document, ...info }) => info));
+        assert.deepEqual(lean.files, full.files);
+        assert.deepEqual(lean.skipped, full.skipped);
+    });
+
     test("switching a rule to Enforce makes the policy Mixed, then Enforce", async () => {
         const t = tempDir();
         try {
