@@ -213,6 +213,18 @@ async function interleavedPreviews(
 }
 
 /**
+ * Flux's apply time of `digest` from its log. kustomize-controller marks the Kustomization Ready
+ * (which ends `pulumi up`) before it writes the "Reconciliation finished" line, so the line may
+ * still be on its way: read the log again for up to 30 s.
+ */
+async function waitForFluxApply(logs: () => string, name: string, digest: string): Promise<number | undefined> {
+    for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 1000))) {
+        const ms = fluxApplyMs(logs(), name, digest);
+        if (ms !== undefined || Date.now() > deadline) return ms;
+    }
+}
+
+/**
  * The stack-scale part: the full stack switched to `enforce` and to a generated tree of each size
  * in turn (copies of the sample policies with unique names, a new artifact tag each, as a
  * release), `pulumi up`, then no-op previews interleaved with the one-resource program's. The
@@ -239,7 +251,7 @@ async function stackScale(
         const outputs = JSON.parse((await ws.pulumiOk(["stack", "output", "--json"])).stdout) as { artifactRevision?: string };
         const digest = /sha256:[0-9a-f]{64}/.exec(outputs.artifactRevision ?? "")?.[0];
         const name = kustomization?.outputs?.metadata?.name;
-        const fluxApply = digest && name ? fluxApplyMs(o.fluxLogs(), name, digest) : undefined;
+        const fluxApply = digest && name ? await waitForFluxApply(o.fluxLogs, name, digest) : undefined;
         const { full: previews, one: ones } = await interleavedPreviews(ws, oneOpts, o.rounds,
             (r, fullMs, oneMs) => o.log(`preview: ${n} policies, round ${r + 1}: stack ${fullMs} ms, one-resource ${oneMs} ms`));
         const noopUps: number[] = [];

@@ -89,12 +89,17 @@ main() {
   esac
   if [ $# -eq 0 ]; then tools=("${ALL_TOOLS[@]}"); else tools=("$@"); fi
   for tool in "${tools[@]}"; do
-    declare -F "build_$(fn "$tool")" >/dev/null || die "unknown tool '$tool' (known: ${ALL_TOOLS[*]})"
+    # Membership, not "a build_<name> function exists": the driver's own functions are build_* too.
+    [[ " ${ALL_TOOLS[*]} " == *" $tool "* ]] || die "unknown tool '$tool' (known: ${ALL_TOOLS[*]})"
   done
+  # A tool named twice would build twice at once (without flock, into one stage directory).
+  local unique=()
+  for tool in "${tools[@]}"; do [[ " ${unique[*]} " == *" $tool "* ]] || unique+=("$tool"); done
+  tools=("${unique[@]}")
   mkdir -p "$TOOLS_DIR"
   total_start=$(date +%s)
   log "tools dir: $TOOLS_DIR ($GO_VERSION, GOCACHE=$(go env GOCACHE))"
-  build_all "${tools[@]}"
+  run_builds "${tools[@]}"
   log "done in $(( $(date +%s) - total_start ))s${FAILED:+; FAILED: ${FAILED[*]}}"
   link_bin_dir
   [ ${#FAILED[@]} -eq 0 ]

@@ -65,13 +65,14 @@ build_tool() {
   start=$(date +%s); child_cpu; cpu0=$CPU_SECONDS
   log "$tool $version: building"
   work=$(mktemp -d "${TMPDIR:-/tmp}/policy-stack-$tool.XXXXXX")
-  stage="$TOOLS_DIR/$tool/.$version.tmp.$$"
+  stage="$TOOLS_DIR/$tool/.$version.tmp.${BASHPID:-$$}" # this build's own process (several run at once)
   rm -rf "$stage"; mkdir -p "$stage/bin"
   # Not in an `if`: bash would ignore `set -e` inside the subshell there.
   # (Callers run build_tool with `set +e`, for the same reason.)
-  # Output lines carry the tool's name: with several builds at once they interleave.
-  ( set -e; "build_$t" "$stage/bin" "$work" ) > >(sed -u "s/^/  [$tool] /" >&2) 2>&1
-  rc=$?
+  # Output lines carry the tool's name: with several builds at once they interleave. A pipeline,
+  # so that bash waits for sed too; rc is the build's status, not sed's.
+  ( set -e; "build_$t" "$stage/bin" "$work" ) 2>&1 | sed -u "s/^/  [$tool] /" >&2
+  rc=${PIPESTATUS[0]}
   if [ "$rc" = 0 ]; then
     for b in $("bins_$t"); do
       [ -x "$stage/bin/$b" ] || { log "$tool: $b was not produced"; rc=1; }
@@ -93,15 +94,15 @@ build_tool() {
   return "$rc"
 }
 
-# build_all TOOL...: build_tool for each, started in the order given, up to
+# run_builds TOOL...: build_tool for each, started in the order given, up to
 # POLICY_STACK_TOOLS_JOBS at a time (default 2). On 2 cores one `go build`
 # leaves a core idle while it downloads modules and while it links; a second
 # build fills it. FAILED lists the tools that failed. Bash older than 5.1
 # (no `wait -n -p`) builds one at a time.
 FAILED=()
-build_all() {
+run_builds() {
   local jobs=${POLICY_STACK_TOOLS_JOBS:-2} tool running=0 done_pid rc
-  local -A tool_of=()
+  local tool_of=() # by pid (an indexed array: no bash 4 needed to reach the version check)
   [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "POLICY_STACK_TOOLS_JOBS must be a whole number of builds (1 or more), not '$jobs'"
   if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 501 )); then jobs=1; fi
   for tool in "$@"; do
@@ -117,7 +118,7 @@ build_all() {
   done
   while [ "$running" -gt 0 ]; do reap_build; done
 }
-# One finished build of build_all (its locals are visible here: bash scoping is dynamic).
+# One finished build of run_builds (its locals are visible here: bash scoping is dynamic).
 reap_build() {
   set +e; wait -n -p done_pid; rc=$?; set -e
   running=$((running - 1))
