@@ -64,10 +64,17 @@ export function cliNodeFlags(script: string): string[] {
     return m[1]!.trim().split(/\s+/).filter(Boolean);
 }
 
+let scriptFlags: string[] | undefined;
+
+/** The Node flags of the package's `artifact` script (package.json, read once). */
+export function artifactScriptFlags(): string[] {
+    const pkg = () => JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    return (scriptFlags ??= cliNodeFlags(pkg().scripts.artifact ?? ""));
+}
+
 /** `node` arguments that run our CLI with `args`, as `npm run -s artifact -- args` does. */
 export function cliArgs(...args: string[]): string[] {
-    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
-    return [...cliNodeFlags(pkg.scripts.artifact ?? ""), CLI, ...args];
+    return [...artifactScriptFlags(), CLI, ...args];
 }
 
 /** What every part gets: the knobs and the progress log (stderr). */

@@ -10,7 +10,7 @@ import { repoRoot } from "../test/harness/paths";
 import { checkOk, type RunResult } from "../test/harness/processes";
 import type { RegistryHandle } from "../test/harness/registry";
 import { startCountingProxy, type CountingProxy } from "../test/harness/registry-proxy";
-import { CLI, cliArgs, type BenchContext } from "./config";
+import { artifactScriptFlags, cliArgs, type BenchContext } from "./config";
 import { timed, type BenchTools } from "./support/env";
 import { summariseProfile, type ProfileSummary } from "./support/profile";
 import { median, min, round } from "./support/stats";
@@ -238,7 +238,7 @@ export async function repush({ cfg, log }: BenchContext, tools: BenchTools, regi
 export async function startupFloor({ cfg }: BenchContext, tools: BenchTools): Promise<Record<string, ToolTimes>> {
     const cmds: [string, string, string[]][] = [
         ["node -e 0", process.execPath, ["-e", "0"]],
-        [`node ${cliArgs("--help").map((a) => (a === CLI ? "build/cli/artifact.js" : a)).join(" ")}`, process.execPath, cliArgs("--help")],
+        [["node", ...artifactScriptFlags(), "build/cli/artifact.js --help"].join(" "), process.execPath, cliArgs("--help")],
         ...(tools.flux ? ([["flux --version", tools.flux, ["--version"]]] as [string, string, string[]][]) : []),
         ...(tools.oras ? ([["oras version", tools.oras, ["version"]]] as [string, string, string[]][]) : []),
     ];

@@ -88,13 +88,13 @@ main() {
     --check) shift; check_tools "$@"; return ;;
   esac
   if [ $# -eq 0 ]; then tools=("${ALL_TOOLS[@]}"); else tools=("$@"); fi
-  for tool in "${tools[@]}"; do
-    # Membership, not "a build_<name> function exists": the driver's own functions are build_* too.
-    [[ " ${ALL_TOOLS[*]} " == *" $tool "* ]] || die "unknown tool '$tool' (known: ${ALL_TOOLS[*]})"
-  done
-  # A tool named twice would build twice at once (without flock, into one stage directory).
+  # Membership, not "a build_<name> function exists": the driver's own functions are build_* too.
+  # A tool named twice is kept once: it would build twice at once (without flock, into one stage).
   local unique=()
-  for tool in "${tools[@]}"; do [[ " ${unique[*]} " == *" $tool "* ]] || unique+=("$tool"); done
+  for tool in "${tools[@]}"; do
+    [[ " ${ALL_TOOLS[*]} " == *" $tool "* ]] || die "unknown tool '$tool' (known: ${ALL_TOOLS[*]})"
+    [[ " ${unique[*]} " == *" $tool "* ]] || unique+=("$tool")
+  done
   tools=("${unique[@]}")
   mkdir -p "$TOOLS_DIR"
   total_start=$(date +%s)

@@ -140,11 +140,6 @@ async function stateByUrn(): Promise<Record<string, { type: string; inputs: unkn
     return out;
 }
 
-/** Upload requests in the scenario registry's access log so far. */
-function registryWrites(): string[] {
-    return registry.writes();
-}
-
 /** The manifest digest the registry serves for the tag, from the raw bytes (an independent client). */
 async function registryDigest(tag: string): Promise<{ digest: string; manifest: any }> {
     const r = await ws.run("skopeo", ["inspect", "--raw", "--cert-dir", registry.certDir!, "--creds", `${registry.username}:${registry.password}`,
@@ -471,19 +466,19 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
     });
 
     step("a second and a third pulumi up change nothing and upload nothing", 10 * MIN, async () => {
-        const writesBefore = registryWrites().length;
+        const writesBefore = registry.writes().length;
         const before = await outputs();
         for (let round = 2; round <= 3; round++) {
             const r = await ws.pulumiOk(["up", "--yes", "--expect-no-changes"]);
             assert.doesNotMatch(r.stdout, /\b\d+ (created|updated|deleted|replaced)\b/, `up #${round}: no resource changed`);
         }
-        assert.equal(registryWrites().length, writesBefore, "no upload reached the registry");
+        assert.equal(registry.writes().length, writesBefore, "no upload reached the registry");
         assert.equal((await outputs()).artifactDigest, before.artifactDigest);
         assert.equal(ws.shimCalls().filter((c) => c.argv[0] === "create").length, 1, "no second kind create");
     });
 
     step("two pulumi up at once on one stack: the engine's lock refuses one, and the registry sees no write", 10 * MIN, async () => {
-        const writesBefore = registryWrites().length;
+        const writesBefore = registry.writes().length;
         // The second starts once the first holds the lock (it takes it within a second and then runs
         // for ~10 s): started at the very same instant, both can see each other's lock and both
         // back off, which is just as safe but proves less.
@@ -494,7 +489,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.equal(refused.length, 1, `exactly one up is refused (exit codes ${results.map((r) => r.code).join(", ")})`);
         assert.match(refused[0].stdout + refused[0].stderr, /currently locked/);
         assert.equal(results.filter((r) => r.code === 0).length, 1, "the other one completes");
-        assert.equal(registryWrites().length, writesBefore, "no upload reached the registry");
+        assert.equal(registry.writes().length, writesBefore, "no upload reached the registry");
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
     });
 
@@ -522,11 +517,11 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const preview = await prod!.pulumiOk(["preview"]);
         assert.ok(preview.stdout.includes(`promoting ${source.artifactUrl}@${source.artifactDigest} (stack organization/${PROJECT}/${STACK}) to ${prod!.registry.url(REPOSITORY)}:${TAG}`),
             `the preview says what is promoted:\n${tail(preview.stdout, 3000)}`);
-        const sourceWrites = registryWrites().length;
+        const sourceWrites = registry.writes().length;
         const r = await prod!.up(15 * MIN);
         assert.equal(r.code, 0, `prod's pulumi up failed (log ${r.log}):\n${tail(r.stdout + r.stderr, 8000)}`);
         assert.ok(prod!.flux, "prod's Flux controllers were started during its pulumi up");
-        assert.equal(registryWrites().length, sourceWrites, "the source registry was only read");
+        assert.equal(registry.writes().length, sourceWrites, "the source registry was only read");
 
         const out = await prod!.outputs();
         assert.equal(out.artifactSource, "promote");
@@ -608,12 +603,12 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const { steps } = await previewJson();
         const changes = revisionChanges(steps);
         assert.deepEqual(changes.map((s) => [s.op, resourceName(s.urn)]), [["update", "policies-push"]]);
-        const writesBefore = registryWrites().length;
+        const writesBefore = registry.writes().length;
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 12 * MIN });
         const out = await outputs();
         assert.equal(out.artifactTag, NEXT_TAG);
         assert.notEqual(out.artifactDigest, before.artifactDigest, "a new digest");
-        assert.ok(registryWrites().length > writesBefore, "the new artifact was uploaded");
+        assert.ok(registry.writes().length > writesBefore, "the new artifact was uploaded");
         assert.equal((await registryDigest(NEXT_TAG)).digest, out.artifactDigest, "the new tag serves the new digest");
         assert.equal((await registryDigest(TAG)).digest, before.artifactDigest, "the previous release is untouched");
         const names = (out.policies as { name: string }[]).map((p) => p.name);
@@ -717,7 +712,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const stateBefore = await stateByUrn();
         const refusal = /enforcementGate is block: enforcing would block \d+ existing resources? at/;
         const named = new RegExp(`Deployment ${WORKLOADS_NS}/${READINESS_DEPLOYMENT}\\b`);
-        const writesBefore = registryWrites().length;
+        const writesBefore = registry.writes().length;
         const refused = async (args: string[]) => {
             const r = await ws.pulumi(args, { timeoutMs: 8 * MIN });
             const text = r.stdout + r.stderr;
@@ -736,7 +731,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const withoutConfig = (state: unknown) => JSON.parse(JSON.stringify(state, (_k, v) =>
             (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).some((k) => k.startsWith(`${PROJECT}:`)) ? undefined : v)));
         assert.deepEqual(withoutConfig(await stateByUrn()), withoutConfig(stateBefore), "no resource changed");
-        assert.equal(registryWrites().length, writesBefore, "nothing was pushed");
+        assert.equal(registry.writes().length, writesBefore, "nothing was pushed");
         const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.deepEqual(ks.spec.patches ?? [], [], "the cluster still audits");
     });
@@ -765,9 +760,9 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         assert.ok(paths.length > 0);
         for (const p of paths) assert.match(p, /^spec\.patches/, `only spec.patches changes, not ${p}`);
 
-        const writesBefore = registryWrites().length;
+        const writesBefore = registry.writes().length;
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 12 * MIN });
-        assert.equal(registryWrites().length, writesBefore, "the artifact is environment-neutral: nothing is pushed");
+        assert.equal(registry.writes().length, writesBefore, "the artifact is environment-neutral: nothing is pushed");
         const cp = await kube.getJson(["clusterpolicies.kyverno.io", "disallow-latest-tag"]);
         assert.equal(cp.spec.validationFailureAction, "Enforce");
         for (const rule of cp.spec.rules.filter((r: any) => r.validate)) assert.equal(rule.validate.failureAction, "Enforce", `rule ${rule.name}`);
@@ -796,9 +791,9 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
 
     step("back to audit: up removes the patches and the same Pods are admitted again", 10 * MIN, async () => {
         await ws.pulumiOk(["config", "set", "enforcement", "audit"]);
-        const writesBefore = registryWrites().length;
+        const writesBefore = registry.writes().length;
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
-        assert.equal(registryWrites().length, writesBefore, "nothing is pushed");
+        assert.equal(registry.writes().length, writesBefore, "nothing is pushed");
         const ks = await kube.getJson(["kustomizations.kustomize.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
         assert.deepEqual(ks.spec.patches ?? [], []);
         for (const pod of Object.keys(BAD_PODS)) {
