@@ -7,6 +7,7 @@
 #   scripts/build-tools.sh [tool ...]          build (all tools by default)
 #   scripts/build-tools.sh --check [tool ...]  smoke-test built binaries
 #   scripts/build-tools.sh --list              tools and pinned versions
+#   scripts/build-tools.sh --depset NAME       rewrite scripts/tools/depsets/NAME.txt
 #   PATH="$(scripts/build-tools.sh | tail -1):$PATH"
 #
 # With no tool names every tool is built; otherwise only the named ones.
@@ -22,6 +23,9 @@
 #   TOOLS_DIR/bin-<hash of the pins>/    symlinks to every built binary
 #
 # Versions live in scripts/tools.env; wrapper-module templates in scripts/tools/.
+# Tools named in a dependency set (scripts/tools/depsets/) build with its module
+# versions, shared by all its members; run --depset NAME after moving a pin of
+# one of them (the set is part of their fingerprints: they rebuild).
 # The code is in scripts/lib/: tools-helpers.sh (fetch and build helpers),
 # tools-recipes.sh (one recipe per tool: version, binaries, build, check),
 # tools-driver.sh (fingerprint, stamp, lock, bin directory, --check).
@@ -86,6 +90,7 @@ main() {
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; return 0 ;;
     --list) for tool in "${ALL_TOOLS[@]}"; do echo "$tool $("version_$(fn "$tool")")"; done; return 0 ;;
     --check) shift; check_tools "$@"; return ;;
+    --depset) shift; refresh_depset "$@"; return ;;
   esac
   if [ $# -eq 0 ]; then tools=("${ALL_TOOLS[@]}"); else tools=("$@"); fi
   # Membership, not "a build_<name> function exists": the driver's own functions are build_* too.

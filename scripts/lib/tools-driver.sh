@@ -11,12 +11,16 @@ fn() { echo "${1//-/_}"; }
 # Fingerprint of everything that goes into a tool's build.
 # (Only the pins a tool's code or templates mention are part of it.)
 fingerprint() {
-  local t code k dirs=("$TEMPLATE_DIR/$1"); t=$(fn "$1")
+  local t code k dirs=("$TEMPLATE_DIR/$1") depset; t=$(fn "$1")
   [ "$1" != pulumi ] || dirs+=("$TEMPLATE_DIR/pulumi-language-nodejs")
+  depset=$(depset_of "$1")
   code=$(
-    declare -f "build_$t" "bins_$t" "version_$t" gobuild add_replaces render gocopy module_json
+    declare -f "build_$t" "bins_$t" "version_$t" gobuild add_replaces render gocopy module_json \
+      wrap_module apply_depset list_build_modules
     if [ "$t" != "${t%_controller}" ]; then declare -f build_flux_controller; fi
     find "${dirs[@]}" -type f 2>/dev/null | LC_ALL=C sort | xargs -r cat
+    # Its dependency set, comments left out (they change no build).
+    if [ -n "$depset" ]; then grep -v "^#" "$depset"; fi
   )
   {
     echo "$1 $("version_$t") $GO_VERSION $GO_PLATFORM CGO_ENABLED=$CGO_ENABLED"
@@ -63,7 +67,8 @@ build_tool() {
     exec 9>&-; return 0
   fi
   start=$(date +%s); child_cpu; cpu0=$CPU_SECONDS
-  log "$tool $version: building"
+  DEPSET_FILE=$(depset_of "$tool")
+  log "$tool $version: building${DEPSET_FILE:+ (dependency set ${DEPSET_FILE##*/})}"
   work=$(mktemp -d "${TMPDIR:-/tmp}/policy-stack-$tool.XXXXXX")
   stage="$TOOLS_DIR/$tool/.$version.tmp.${BASHPID:-$$}" # this build's own process (several run at once)
   rm -rf "$stage"; mkdir -p "$stage/bin"
@@ -155,4 +160,110 @@ check_tools() {
     if [ "$rc" = 0 ]; then log "check $tool: ok"; else log "check $tool: FAILED"; failed=1; fi
   done
   return "$failed"
+}
+
+# ---------------------------------------------------------------- dependency sets
+# A dependency set (scripts/tools/depsets/NAME.txt) names tools on its `tools`
+# line and lists the module versions they all build with: apply_depset pins
+# each member to it, so the packages they share (client-go, controller-runtime,
+# go-containerregistry, the cloud SDKs, ...) compile once instead of once per
+# tool. Each member keeps its own code at its pin; its dependencies move to the
+# highest version any member needs (never lower than its own go.mod asks).
+
+# depset_of TOOL: the dependency set file that lists TOOL, if any.
+depset_of() {
+  local f
+  for f in "$TEMPLATE_DIR"/depsets/*.txt; do
+    [ -f "$f" ] || continue
+    if grep -qE "^tools( .*)? $1( |\$)" "$f"; then echo "$f"; return 0; fi
+  done
+}
+
+# refresh_depset NAME: rewrite scripts/tools/depsets/NAME.txt from its members'
+# go.mod files: the highest version of each module in any member's build list,
+# applied again until no member's build list raises one (a fixed point).
+refresh_depset() {
+  local file="$TEMPLATE_DIR/depsets/${1:-}.txt" members=() tool w round cur next list
+  [ -f "$file" ] || die "no dependency set named '${1:-}' (files: scripts/tools/depsets/*.txt)"
+  read -r -a members < <(sed -n 's/^tools //p' "$file")
+  [ ${#members[@]} -gt 0 ] || die "$file has no 'tools' line (tools NAME...)"
+  for tool in "${members[@]}"; do
+    [[ " ${ALL_TOOLS[*]} " == *" $tool "* ]] || die "$file: unknown tool '$tool' (known: ${ALL_TOOLS[*]})"
+  done
+  cur=$(mktemp); { printf 'tools %s\n' "${members[*]}"; grep '^hold ' "$file" || true; } > "$cur"
+  for round in 1 2 3 4 5 6; do
+    list=$(mktemp); next=$(mktemp)
+    for tool in "${members[@]}"; do
+      log "dependency set $1, round $round: $tool"
+      w=$(mktemp -d "${TMPDIR:-/tmp}/policy-stack-depset-$tool.XXXXXX"); mkdir "$w/bin"
+      # shellcheck disable=SC2034 # DEPSET_LIST is read by gobuild (scripts/lib/tools-helpers.sh)
+      ( set -e; DEPSET_FILE=$cur DEPSET_LIST=$list; "build_$(fn "$tool")" "$w/bin" "$w" ) 2>&1 \
+        | sed -u "s/^/  [$tool] /" >&2
+      [ "${PIPESTATUS[0]}" = 0 ] || die "dependency set $1: could not resolve the modules of $tool (work dir kept: $w)"
+      rm -rf "$w"
+    done
+    {
+      sed -n '1,/^tools /{/^tools /!p}' "$file"
+      printf 'tools %s\n' "${members[*]}"
+      grep '^hold ' "$file" || true
+      grep -vFf <(sed -n 's/^hold \(.*\)/require \1 /p' "$file") "$list" \
+        | merge_module_lists || die "dependency set $1: members replace one module differently"
+    } > "$next"
+    rm -f "$list"
+    if cmp -s <(grep -v '^#' "$next") <(grep -v '^#' "$cur"); then
+      mv "$next" "$file"; rm -f "$cur"
+      log "dependency set $1: $(grep -c '^require ' "$file") modules, $(grep -c '^replace ' "$file") replaces, stable after $round rounds"
+      return 0
+    fi
+    rm -f "$cur"; cur=$next
+  done
+  die "dependency set $1: versions still rising after $round rounds (last try: $cur)"
+}
+
+# merge_module_lists: stdin has list_build_modules lines of several modules;
+# prints one line per module: the highest required version (Go's semantic
+# version order), and each replace once (two different replaces of one
+# module are an error).
+merge_module_lists() {
+  # shellcheck disable=SC2016 # ${...} are JavaScript template literals
+  node -e '
+    const lines = require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean);
+    const parse = (v) => {
+      const m = /^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
+      if (!m) throw new Error(`not a module version: ${v}`);
+      return { core: [+m[1], +m[2], +m[3]], pre: m[4] === undefined ? [] : m[4].split(".") };
+    };
+    const comparePre = (a, b) => {
+      if (!a.length || !b.length) return b.length - a.length; // a release sorts after its pre-releases
+      for (let i = 0; i < Math.min(a.length, b.length); i++) {
+        const an = /^\d+$/.test(a[i]), bn = /^\d+$/.test(b[i]);
+        if (an && bn && +a[i] !== +b[i]) return +a[i] - +b[i];
+        if (an !== bn) return an ? -1 : 1;
+        if (!an && a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+      }
+      return a.length - b.length;
+    };
+    const compare = (x, y) => {
+      const a = parse(x), b = parse(y);
+      for (let i = 0; i < 3; i++) if (a.core[i] !== b.core[i]) return a.core[i] - b.core[i];
+      return comparePre(a.pre, b.pre);
+    };
+    const required = new Map(), replaced = new Map();
+    for (const line of lines) {
+      const [kind, path, a, b] = line.split(" ");
+      if (kind === "require") {
+        if (!required.has(path) || compare(a, required.get(path)) > 0) required.set(path, a);
+      } else if (kind === "replace") {
+        const to = `${a} ${b}`;
+        if (replaced.has(path) && replaced.get(path) !== to) {
+          console.error(`${path} is replaced by ${replaced.get(path)} and by ${to}`);
+          process.exit(1);
+        }
+        replaced.set(path, to);
+      }
+    }
+    const sorted = (m) => [...m].sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0));
+    for (const [p, to] of sorted(replaced)) console.log(`replace ${p} ${to}`);
+    for (const [p, v] of sorted(required)) console.log(`require ${p} ${v}`);
+  '
 }

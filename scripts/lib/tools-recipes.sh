@@ -84,9 +84,9 @@ build_pulumi_resource_kubernetes() {
 version_kwok() { echo "$KWOK_VERSION"; }
 bins_kwok() { echo kwok kwokctl; }
 build_kwok() {
-  local out=$1
-  GOBIN="$out" go install -trimpath -pgo=off -ldflags "-s -w" \
-    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+  local out=$1 w=$2
+  wrap_module "$w" "sigs.k8s.io/kwok@$KWOK_VERSION"
+  gobuild "$w" "$out/" "" "" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
 }
 
 version_etcd() { echo "$ETCD_VERSION"; }
@@ -167,17 +167,17 @@ build_kyverno() {
 }
 
 # cosign CLI (signature verification tests). Its go.mod has no replace
-# directives, so `go install module@version` builds it as upstream's go.mod
-# and go.sum pin it. The version is set the way upstream's Makefile does
-# (release-utils); the commit and date are left out: the module proxy does
-# not report the commit.
+# directives, so a wrapper module requiring it selects what upstream's go.mod
+# does, before its dependency set. The version is set the way upstream's
+# Makefile does (release-utils); the commit and date are left out: the module
+# proxy does not report the commit.
 version_cosign() { echo "$COSIGN_VERSION"; }
 bins_cosign() { echo cosign; }
 build_cosign() {
-  local out=$1 p=sigs.k8s.io/release-utils/version
-  GOBIN="$out" go install -trimpath -pgo=off \
-    -ldflags "-s -w -X $p.gitVersion=$COSIGN_VERSION -X $p.gitTreeState=clean" \
-    "github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN_VERSION"
+  local out=$1 w=$2 p=sigs.k8s.io/release-utils/version
+  wrap_module "$w" "github.com/sigstore/cosign/v3@$COSIGN_VERSION"
+  gobuild "$w" "$out/cosign" "" "-X $p.gitVersion=$COSIGN_VERSION -X $p.gitTreeState=clean" \
+    github.com/sigstore/cosign/v3/cmd/cosign
 }
 
 # check_<tool> BINDIR: smoke test of the built binaries (scripts/build-tools.sh --check).

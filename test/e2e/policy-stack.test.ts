@@ -71,6 +71,12 @@ const AUTH_TAG = "1.0.2";
 const FLUX_NS = "flux-system";
 const SOURCE_NAME = "kyverno-policies";
 const RECONCILE_TIMEOUT_S = 180;
+/**
+ * reconcileTimeout of the ups that are meant to fail (a wrong pull secret, a tampered artifact):
+ * Flux reports those failures within a second of the change, so a short wait still quotes them,
+ * and seven such ups do not each wait out half a minute.
+ */
+const FAILING_UP_TIMEOUT_S = 10;
 /** Where the admission checks create their Pods (Kyverno's webhooks skip kube-system and kyverno). */
 const WORKLOADS_NS = "e2e-workloads";
 /** Pods that each break one policy of policies/: a classic ClusterPolicy and a CEL ValidatingPolicy. */
@@ -882,7 +888,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const breakSecret = () => kube.run(["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: { ".dockerconfigjson": Buffer.from(wrong).toString("base64") } })]);
         // Put the right secret back, as Pulumi wrote it.
         const restoreSecret = () => kube.run(["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: saved.data })]);
-        await ws.pulumiOk(["config", "set", "reconcileTimeout", "30s"]);
+        await ws.pulumiOk(["config", "set", "reconcileTimeout", `${FAILING_UP_TIMEOUT_S}s`]);
         // Each round ships a new release while the pull secret is wrong, then retries with it right.
         const tags = [AUTH_TAG, "1.0.3", "1.0.4", "1.0.5", "1.0.6"];
         for (const [round, tag] of tags.entries()) {
@@ -893,7 +899,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             if (round === 0) authFailure = text;
             assert.equal(r.timedOut, false, `round ${round + 1}: pulumi up returned on its own (it was not killed at the harness timeout)`);
             assert.notEqual(r.code, 0, `round ${round + 1}: pulumi up fails`);
-            assert.match(text, new RegExp(`Flux did not apply ${tag.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64} within 30s`));
+            assert.match(text, new RegExp(`Flux did not apply ${tag.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64} within ${FAILING_UP_TIMEOUT_S}s`));
             assert.match(text, /ocirepositories\/flux-system\/kyverno-policies: Ready=False \(\w+\): .*(UNAUTHORIZED|authentication required)/);
             // The real pulumi-command's error format: the command, then what it printed.
             assert.match(text, /exit status 1: running "[^\n]*":\n\s*Flux did not apply /);
@@ -924,7 +930,7 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             await kube.getJson(["clusterpolicies.kyverno.io", dropped]);
         };
         // A shorter wait: a change of reconcileTimeout is also what makes up run the Flux status check again.
-        await ws.pulumiOk(["config", "set", "reconcileTimeout", "30s"]);
+        await ws.pulumiOk(["config", "set", "reconcileTimeout", `${FAILING_UP_TIMEOUT_S}s`]);
 
         const tampered = await pushBehindTheBack(registry, REPOSITORY, tag, tamperedDir, "2030-01-01T00:00:00Z");
         const unsigned = await reconcileNow(kube, FLUX_NS, SOURCE_NAME);
