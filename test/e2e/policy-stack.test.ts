@@ -888,10 +888,10 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         const breakSecret = () => kube.run(["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: { ".dockerconfigjson": Buffer.from(wrong).toString("base64") } })]);
         // Put the right secret back, as Pulumi wrote it.
         const restoreSecret = () => kube.run(["patch", "secret", "-n", FLUX_NS, secretName, "--type", "merge", "-p", JSON.stringify({ data: saved.data })]);
-        await ws.pulumiOk(["config", "set", "reconcileTimeout", `${FAILING_UP_TIMEOUT_S}s`]);
         // Each round ships a new release while the pull secret is wrong, then retries with it right.
         const tags = [AUTH_TAG, "1.0.3", "1.0.4", "1.0.5", "1.0.6"];
         for (const [round, tag] of tags.entries()) {
+            await ws.pulumiOk(["config", "set", "reconcileTimeout", `${FAILING_UP_TIMEOUT_S}s`]);
             await breakSecret();
             await ws.pulumiOk(["config", "set", "artifactTag", tag]);
             const r = await ws.pulumi(["up", "--yes"], { timeoutMs: 6 * MIN });
@@ -904,12 +904,13 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
             // The real pulumi-command's error format: the command, then what it printed.
             assert.match(text, /exit status 1: running "[^\n]*":\n\s*Flux did not apply /);
             await restoreSecret();
+            // The retry must succeed: Flux gets its usual time (it may be backing off after the failures).
+            await ws.pulumiOk(["config", "set", "reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`]);
             await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
             await ws.pulumiOk(["preview", "--expect-no-changes"]);
             const repo = await kube.getJson(["ocirepositories.source.toolkit.fluxcd.io", "-n", FLUX_NS, SOURCE_NAME]);
             assert.equal(repo.status.artifact.revision, (await outputs()).artifactRevision, `round ${round + 1}: Flux serves the new tag once the secret is right`);
         }
-        await ws.pulumiOk(["config", "set", "reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`]);
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
     });
@@ -976,13 +977,14 @@ describe("policy stack end to end: real Pulumi engine, kwok-backed kind cluster,
         // Moving the tag back to the verified manifest heals it: its signature is still there.
         await copyManifest(registry, REPOSITORY, out.artifactDigest, tag);
         await reconcileNow(kube, FLUX_NS, SOURCE_NAME);
+        // The healing up must succeed: Flux gets its usual time again.
+        await ws.pulumiOk(["config", "set", "reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`]);
         const healing = await ws.pulumiOk(["up", "--yes"], { timeoutMs: 6 * MIN });
         tamperFailures += healing.stdout + healing.stderr;
         const healed = await sourceState(kube, FLUX_NS, SOURCE_NAME);
         assert.equal(healed.verified.status, "True", JSON.stringify(healed));
         assert.equal(healed.revision, verifiedRevision);
         await keepsVerified("healed");
-        await ws.pulumiOk(["config", "set", "reconcileTimeout", `${RECONCILE_TIMEOUT_S}s`]);
         await ws.pulumiOk(["up", "--yes"], { timeoutMs: 8 * MIN });
         await ws.pulumiOk(["preview", "--expect-no-changes"]);
         // Last, so that a miss here costs no later step: the preview inside each failed up said it too, from the registry.
