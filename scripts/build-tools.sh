@@ -25,10 +25,11 @@
 # Versions live in scripts/tools.env; wrapper-module templates in scripts/tools/.
 # Tools named in a dependency set (scripts/tools/depsets/) build with its module
 # versions, shared by all its members; run --depset NAME after moving a pin of
-# one of them (the set is part of their fingerprints: they rebuild).
+# one of them (until then their builds refuse the set; the set is part of
+# their fingerprints: they rebuild).
 # The code is in scripts/lib/: tools-helpers.sh (fetch and build helpers),
 # tools-recipes.sh (one recipe per tool: version, binaries, build, check),
-# tools-driver.sh (fingerprint, stamp, lock, bin directory, --check).
+# tools-driver.sh (fingerprint, stamp, lock, bin directory, --check, --depset).
 # GOCACHE / GOMODCACHE are left at Go's defaults (outside the repository).
 # Needs: go (>= the go lines of the modules, 1.26 today), node (JSON handling
 # and the Pulumi plugin shims), sha256sum; flock is used when present.

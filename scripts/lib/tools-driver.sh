@@ -8,25 +8,38 @@
 
 fn() { echo "${1//-/_}"; }
 
-# Fingerprint of everything that goes into a tool's build.
-# (Only the pins a tool's code or templates mention are part of it.)
-fingerprint() {
-  local t code k dirs=("$TEMPLATE_DIR/$1") depset; t=$(fn "$1")
+# recipe_text TOOL: the text of what builds TOOL, as `declare -f` prints its
+# functions and the helpers (comments do not count), then its templates.
+recipe_text() {
+  local t dirs=("$TEMPLATE_DIR/$1"); t=$(fn "$1")
   [ "$1" != pulumi ] || dirs+=("$TEMPLATE_DIR/pulumi-language-nodejs")
-  depset=$(depset_of "$1")
+  declare -f "build_$t" "bins_$t" "version_$t" gobuild add_replaces render gocopy module_json \
+    wrap_module apply_depset list_build_modules
+  if [ "$t" != "${t%_controller}" ]; then declare -f build_flux_controller; fi
+  find "${dirs[@]}" -type f 2>/dev/null | LC_ALL=C sort | xargs -r cat
+}
+
+# pins_in TEXT: the tools.env pins TEXT names, as KEY=value lines in tools.env order.
+pins_in() {
+  local k
+  for k in "${ENV_KEYS[@]}"; do
+    case "$1" in *"\$$k"*|*"{$k"*|*"@$k@"*) echo "$k=${!k}" ;; esac
+  done
+}
+
+# Fingerprint of everything that goes into a tool's build: its recipe text,
+# the pins that text names and its dependency set (comments and the `pins`
+# record left out: they change no build).
+fingerprint() {
+  local t code depset; t=$(fn "$1")
+  depset=$(depset_of "$1") || return 1
   code=$(
-    declare -f "build_$t" "bins_$t" "version_$t" gobuild add_replaces render gocopy module_json \
-      wrap_module apply_depset list_build_modules
-    if [ "$t" != "${t%_controller}" ]; then declare -f build_flux_controller; fi
-    find "${dirs[@]}" -type f 2>/dev/null | LC_ALL=C sort | xargs -r cat
-    # Its dependency set, comments left out (they change no build).
-    if [ -n "$depset" ]; then grep -v "^#" "$depset"; fi
+    recipe_text "$1"
+    if [ -n "$depset" ]; then grep -v -e "^#" -e "^pins " "$depset"; fi
   )
   {
     echo "$1 $("version_$t") $GO_VERSION $GO_PLATFORM CGO_ENABLED=$CGO_ENABLED"
-    for k in "${ENV_KEYS[@]}"; do
-      case "$code" in *"\$$k"*|*"{$k"*|*"@$k@"*) echo "$k=${!k}" ;; esac
-    done
+    pins_in "$code"
     printf '%s\n' "$code"
   } | sha256sum | cut -c1-16
 }
@@ -67,7 +80,8 @@ build_tool() {
     exec 9>&-; return 0
   fi
   start=$(date +%s); child_cpu; cpu0=$CPU_SECONDS
-  DEPSET_FILE=$(depset_of "$tool")
+  local DEPSET_FILE; DEPSET_FILE=$(depset_of "$tool")
+  if [ -n "$DEPSET_FILE" ] && ! depset_current "$DEPSET_FILE"; then exec 9>&-; return 1; fi
   log "$tool $version: building${DEPSET_FILE:+ (dependency set ${DEPSET_FILE##*/})}"
   work=$(mktemp -d "${TMPDIR:-/tmp}/policy-stack-$tool.XXXXXX")
   stage="$TOOLS_DIR/$tool/.$version.tmp.${BASHPID:-$$}" # this build's own process (several run at once)
@@ -170,21 +184,44 @@ check_tools() {
 # tool. Each member keeps its own code at its pin; its dependencies move to the
 # highest version any member needs (never lower than its own go.mod asks).
 
-# depset_of TOOL: the dependency set file that lists TOOL, if any.
+# depset_of TOOL: the dependency set file that lists TOOL, if any (a tool in
+# two sets is an error: it could not build with both).
 depset_of() {
-  local f
+  local f found=""
   for f in "$TEMPLATE_DIR"/depsets/*.txt; do
     [ -f "$f" ] || continue
-    if grep -qE "^tools( .*)? $1( |\$)" "$f"; then echo "$f"; return 0; fi
+    if grep -qE "^tools( .*)? $1( |\$)" "$f"; then
+      [ -z "$found" ] || { log "ERROR: $1 is in two dependency sets: $found and $f"; return 1; }
+      found=$f
+    fi
   done
+  echo "$found"
 }
 
-# refresh_depset NAME: rewrite scripts/tools/depsets/NAME.txt from its members'
-# go.mod files: the highest version of each module in any member's build list,
-# applied again until no member's build list raises one (a fixed point).
+# depset_current FILE: whether the set was written for the pins tools.env has
+# now (its `pins` line). A stale set would pin a member's own module, or what
+# its new release needs, to the old versions: refuse it, naming the fix.
+depset_current() {
+  local pin stale=()
+  local key recorded=()
+  read -r -a recorded < <(sed -n 's/^pins //p' "$1")
+  for pin in "${recorded[@]}"; do
+    key=${pin%%=*}
+    [ "${!key:-}" = "${pin#*=}" ] || stale+=("$pin")
+  done
+  [ ${#stale[@]} -eq 0 ] && return 0
+  log "ERROR: dependency set ${1##*/} was written for ${stale[*]}; scripts/tools.env has moved: run scripts/build-tools.sh --depset $(basename "$1" .txt)"
+  return 1
+}
+
+# refresh_depset NAME: rewrite scripts/tools/depsets/NAME.txt from what its
+# members' builds load: the highest version of each module any member uses,
+# applied to all of them again until no member's build raises one (a fixed
+# point), then the pins it was written for.
 refresh_depset() {
-  local file="$TEMPLATE_DIR/depsets/${1:-}.txt" members=() tool w round cur next list
-  [ -f "$file" ] || die "no dependency set named '${1:-}' (files: scripts/tools/depsets/*.txt)"
+  local name=${1:-} file members=() tool w round cur next list rc pins=""
+  file="$TEMPLATE_DIR/depsets/$name.txt"
+  [ -f "$file" ] || die "no dependency set named '$name' (files: scripts/tools/depsets/*.txt)"
   read -r -a members < <(sed -n 's/^tools //p' "$file")
   [ ${#members[@]} -gt 0 ] || die "$file has no 'tools' line (tools NAME...)"
   for tool in "${members[@]}"; do
@@ -194,36 +231,49 @@ refresh_depset() {
   for round in 1 2 3 4 5 6; do
     list=$(mktemp); next=$(mktemp)
     for tool in "${members[@]}"; do
-      log "dependency set $1, round $round: $tool"
+      log "dependency set $name, round $round: $tool"
       w=$(mktemp -d "${TMPDIR:-/tmp}/policy-stack-depset-$tool.XXXXXX"); mkdir "$w/bin"
+      set +e
       # shellcheck disable=SC2034 # DEPSET_LIST is read by gobuild (scripts/lib/tools-helpers.sh)
       ( set -e; DEPSET_FILE=$cur DEPSET_LIST=$list; "build_$(fn "$tool")" "$w/bin" "$w" ) 2>&1 \
         | sed -u "s/^/  [$tool] /" >&2
-      [ "${PIPESTATUS[0]}" = 0 ] || die "dependency set $1: could not resolve the modules of $tool (work dir kept: $w)"
+      rc=${PIPESTATUS[0]}
+      set -e
+      if [ "$rc" != 0 ]; then
+        rm -f "$cur" "$list" "$next"
+        die "dependency set $name: could not resolve the modules of $tool (work dir kept: $w)"
+      fi
       rm -rf "$w"
     done
     {
-      sed -n '1,/^tools /{/^tools /!p}' "$file"
+      sed '/^tools /,$d' "$file"
       printf 'tools %s\n' "${members[*]}"
       grep '^hold ' "$file" || true
-      grep -vFf <(sed -n 's/^hold \(.*\)/require \1 /p' "$file") "$list" \
-        | merge_module_lists || die "dependency set $1: members replace one module differently"
     } > "$next"
+    if ! merge_module_lists "$(sed -n 's/^hold //p' "$file")" < "$list" >> "$next"; then
+      rm -f "$cur" "$list" "$next"
+      die "dependency set $name: the members' modules do not merge (above)"
+    fi
     rm -f "$list"
     if cmp -s <(grep -v '^#' "$next") <(grep -v '^#' "$cur"); then
-      mv "$next" "$file"; rm -f "$cur"
-      log "dependency set $1: $(grep -c '^require ' "$file") modules, $(grep -c '^replace ' "$file") replaces, stable after $round rounds"
+      for tool in "${members[@]}"; do pins+=$'\n'$(pins_in "$(recipe_text "$tool")"); done
+      pins=$(printf '%s\n' "$pins" | sed '/^$/d' | LC_ALL=C sort -u | tr '\n' ' ')
+      sed "/^tools /a pins ${pins% }" "$next" > "$file"
+      rm -f "$cur" "$next"
+      log "dependency set $name: $(grep -c '^require ' "$file") modules, $(grep -c '^replace ' "$file") replaces, stable after $round rounds"
       return 0
     fi
     rm -f "$cur"; cur=$next
   done
-  die "dependency set $1: versions still rising after $round rounds (last try: $cur)"
+  die "dependency set $name: versions still rising after $round rounds (last try: $cur)"
 }
 
-# merge_module_lists: stdin has list_build_modules lines of several modules;
-# prints one line per module: the highest required version (Go's semantic
-# version order), and each replace once (two different replaces of one
-# module are an error).
+# merge_module_lists HOLDS: stdin has list_build_modules lines of several
+# modules; prints one line per module: the highest required version (Go's
+# semantic version order), and each replace once. Modules named in HOLDS
+# (space-separated) are left out. Two different replaces of one module are an
+# error; a replace below a version some member requires is reported (it
+# applies to every member: Flux's pieces replace modules the proxy lacks).
 merge_module_lists() {
   # shellcheck disable=SC2016 # ${...} are JavaScript template literals
   node -e '
@@ -248,9 +298,11 @@ merge_module_lists() {
       for (let i = 0; i < 3; i++) if (a.core[i] !== b.core[i]) return a.core[i] - b.core[i];
       return comparePre(a.pre, b.pre);
     };
+    const holds = new Set(process.argv[1].split(/\s+/).filter(Boolean));
     const required = new Map(), replaced = new Map();
     for (const line of lines) {
       const [kind, path, a, b] = line.split(" ");
+      if (holds.has(path)) continue;
       if (kind === "require") {
         if (!required.has(path) || compare(a, required.get(path)) > 0) required.set(path, a);
       } else if (kind === "replace") {
@@ -262,8 +314,13 @@ merge_module_lists() {
         replaced.set(path, to);
       }
     }
+    for (const [p, to] of replaced) {
+      const [newPath, newVersion] = to.split(" ");
+      if (newPath === p && required.has(p) && compare(required.get(p), newVersion) > 0)
+        console.error(`note: ${p} is replaced by ${newVersion}, below the ${required.get(p)} a member requires`);
+    }
     const sorted = (m) => [...m].sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0));
     for (const [p, to] of sorted(replaced)) console.log(`replace ${p} ${to}`);
     for (const [p, v] of sorted(required)) console.log(`require ${p} ${v}`);
-  '
+  ' "${1:-}"
 }
