@@ -9,7 +9,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { buildArtifact } from "../../lib/artifact";
+import { buildInTempDir } from "../../lib/artifact";
 import { pushImage, RegistryClient, type ClientOptions } from "../../lib/oci";
 import { loadSigningKey, signArtifact, signatureTag } from "../../lib/signing";
 import { waitFor, type Kubectl } from "../harness/kube";
@@ -63,13 +63,13 @@ export function registryClientOptions(registry: RegistryHandle): ClientOptions {
  * them to `tag`, as someone with write access to the registry could. Returns the new digest.
  */
 export async function pushBehindTheBack(registry: RegistryHandle, repository: string, tag: string, dir: string, created: string): Promise<string> {
-    const built = await buildArtifact(dir, { created, git: false });
+    const { built, dispose } = await buildInTempDir(dir, { created, git: false });
     try {
         const pushed = await pushImage({ ...registryClientOptions(registry), url: registry.url(repository), tag, manifest: built.manifest, config: built.config,
             configDescriptor: built.configDescriptor, layers: [built.layer], force: true });
         return pushed.digest;
     } finally {
-        fs.rmSync(built.layer.path, { force: true });
+        await dispose();
     }
 }
 

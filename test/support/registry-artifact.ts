@@ -16,9 +16,20 @@ export function tempDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
 }
 
-/** Builds an artifact from `dir` (the sample by default) with fixed annotations. */
+/** Temp directories of the layers `buildSample` wrote, removed when the test process exits. */
+const sampleLayerDirs: string[] = [];
+process.on("exit", () => {
+    for (const d of sampleLayerDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * Builds an artifact from `dir` (the sample by default) with fixed annotations. Its layer stays
+ * readable for the rest of the test file (tests push it several times) and is removed at exit.
+ */
 export async function buildSample(dir = samplePoliciesDir, revision = "main@sha1:0123456789abcdef0123456789abcdef01234567"): Promise<BuiltArtifact> {
-    return buildArtifact(dir, { source: "https://example.invalid/policy-stack.git", revision, created: "2024-01-02T03:04:05Z", git: false });
+    const out = tempDir("sample-artifact");
+    sampleLayerDirs.push(out);
+    return buildArtifact(dir, { source: "https://example.invalid/policy-stack.git", revision, created: "2024-01-02T03:04:05Z", git: false, outFile: path.join(out, "artifact.tgz") });
 }
 
 /** `pushImage` layer argument for a built artifact. */
