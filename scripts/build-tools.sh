@@ -43,19 +43,21 @@ ENV_FILE="$SCRIPT_DIR/tools.env"
 TEMPLATE_DIR="$SCRIPT_DIR/tools"
 TOOLS_DIR=${POLICY_STACK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/policy-stack/tools}
 
-# Longest build first (CPU seconds of a cold build, README "How long it
-# takes"), so that with two builds at once the last one to start is short.
+# Longest build first (CPU seconds of a cold build, README "How long it takes"),
+# so that with two builds at once the last one to start is short. The first
+# member of a dependency set to build compiles what the set shares (cosign,
+# when the integration tests build it alone, else the first one here).
 ALL_TOOLS=(
-  pulumi-resource-kubernetes
   kubernetes
-  kyverno
+  pulumi-resource-kubernetes
   pulumi
-  source-controller
-  kwok
-  kustomize-controller
   cosign
-  flux
+  kyverno
+  source-controller
+  kustomize-controller
+  kwok
   etcd
+  flux
   oras
 )
 
