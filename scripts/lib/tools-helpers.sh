@@ -73,8 +73,10 @@ wrap_module() {
 # graph (modules it does not use stay out of it). Module version selection
 # keeps a higher version, and --depset writes the highest any member needs,
 # so the members share their build lists and what they have in common
-# compiles once for all of them. Modules on `hold` lines are left as each
-# member's go.mod selects them.
+# compiles once for all of them. Modules on `hold` lines are not pinned by
+# the set (version selection can still raise them through what it pins). A set
+# written for other pins than tools.env's is refused before this runs
+# (depset_current in tools-driver.sh): it would set a member back.
 apply_depset() {
   local dir=$1 main kind a b c args=() graph
   [ -n "${DEPSET_FILE:-}" ] || return 0
