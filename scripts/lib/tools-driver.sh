@@ -79,6 +79,9 @@ build_tool() {
     log "$tool $version: up to date (built concurrently)"
     exec 9>&-; return 0
   fi
+  # Stages of builders that were stopped half-way (npm test stops its background build when a
+  # suite fails): with the lock ours, no other builder of this tool is writing one.
+  if command -v flock >/dev/null; then rm -rf "$TOOLS_DIR/$tool"/.*.tmp.*; fi
   start=$(date +%s); child_cpu; cpu0=$CPU_SECONDS
   local DEPSET_FILE; DEPSET_FILE=$(depset_of "$tool")
   if [ -n "$DEPSET_FILE" ] && ! depset_current "$DEPSET_FILE"; then exec 9>&-; return 1; fi
