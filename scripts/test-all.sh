@@ -28,6 +28,10 @@ stop_build() {
   fi
 }
 trap stop_build EXIT
+# The build is in a session of its own: a Ctrl-C or a TERM sent to this run's process group does
+# not reach it, so this script turns those into an exit, which stops it.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if [ -z "${POLICY_STACK_TOOLS_BIN:-}" ] && [ "${POLICY_STACK_BUILD_TOOLS:-1}" != 0 ]; then
   mkdir -p build
