@@ -35,16 +35,18 @@ const KUBECONFIG = "apiVersion: v1\nkind: Config\n";
 /**
  * Fake kind and docker. State in files: `clusters` (kind get clusters), `create-fails`, `nodes`
  * (kind get nodes), `running` (docker inspect's .State.Running; absent: no such container),
- * `network` (the container's kind network, default null); what `kind create cluster` and
+ * `network` (the container's kind network, default null), `published` (the registry port's
+ * HostIp:HostPort, default 127.0.0.1:5001); what `kind create cluster` and
  * `docker exec -i` read on stdin goes to `stdin.create` and `stdin.<node>`.
  */
-function fakes(state: { clusters?: string[]; createFails?: boolean; nodes?: string[]; nodesFail?: boolean; running?: string; network?: string } = {}): string {
+function fakes(state: { clusters?: string[]; createFails?: boolean; nodes?: string[]; nodesFail?: boolean; running?: string; network?: string; published?: string } = {}): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kind-scripts-"));
     const write = (name: string, text: string) => fs.writeFileSync(path.join(dir, name), text);
     if (state.clusters) write("clusters", state.clusters.map((c) => `${c}\n`).join(""));
     if (state.nodes) write("nodes", state.nodes.map((n) => `${n}\n`).join(""));
     if (state.running !== undefined) write("running", `${state.running}\n`);
     write("network", `${state.network ?? "null"}\n`);
+    write("published", `${state.published ?? "127.0.0.1:5001"}\n`);
     fakeTool(dir, "kind", `case "$1 $2" in
   "get clusters") cat "$d/clusters" 2>/dev/null ;;
   "create cluster") cat > "$d/stdin.create"; echo "Creating cluster \\"$4\\" ..." >&2; ${state.createFails ? "exit 1" : ":"} ;;
@@ -54,6 +56,8 @@ esac`);
     fakeTool(dir, "docker", `case "$1 $2 $3" in
   "inspect -f {{.State.Running}}") [ -f "$d/running" ] || { echo "Error: No such object: $4" >&2; exit 1; }; cat "$d/running" ;;
   "inspect -f {{json .NetworkSettings.Networks.kind}}") cat "$d/network" ;;
+  "inspect -f {{range (index .HostConfig.PortBindings"*) cat "$d/published" ;;
+  "start kind-registry ") echo kind-registry ;;
   "run -d --restart=always") echo 0123abcd ;;
   "exec -i "*) cat > "$d/stdin.$3" ;;
 esac`);
@@ -143,6 +147,7 @@ describe("kind cluster script", () => {
 });
 
 describe("local registry recipe", () => {
+    const PORT_INSPECT = 'docker [inspect] [-f] [{{range (index .HostConfig.PortBindings "5000/tcp")}}{{.HostIp}}:{{.HostPort}}{{end}}] [kind-registry]';
     const o = { containerName: "kind-registry", hostPort: 5001, image: "registry:2", clusterName: "policy-stack-dev" };
 
     test("the container is started unless it runs, published on loopback only", () => {
@@ -158,8 +163,29 @@ describe("local registry recipe", () => {
         dir = fakes({ running: "true" });
         r = run(dir, REGISTRY_CONTAINER_COMMANDS.create, registryContainerEnvironment(o));
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(r.calls, ["docker [inspect] [-f] [{{.State.Running}}] [kind-registry]"]);
+        assert.deepEqual(r.calls, ["docker [inspect] [-f] [{{.State.Running}}] [kind-registry]", PORT_INSPECT]);
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("a stopped container is started again, not run anew (its name is taken and it holds the pushed artifacts)", () => {
+        const dir = fakes({ running: "false" });
+        const r = run(dir, REGISTRY_CONTAINER_COMMANDS.create, registryContainerEnvironment(o));
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.calls, ["docker [inspect] [-f] [{{.State.Running}}] [kind-registry]", PORT_INSPECT, "docker [start] [kind-registry]"]);
+        assert.equal(r.stdout, "", "docker's output goes to stderr");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("a container of that name on another port is refused, naming the key and both fixes, and left alone", () => {
+        for (const running of ["true", "false"]) {
+            const dir = fakes({ running, published: "0.0.0.0:5000" });
+            const r = run(dir, REGISTRY_CONTAINER_COMMANDS.create, registryContainerEnvironment(o));
+            assert.notEqual(r.status, 0);
+            assert.match(r.stderr, /the container kind-registry exists and publishes the registry on '0\.0\.0\.0:5000', not on 127\.0\.0\.1:5001 \(policy-stack:localRegistryPort\)/);
+            assert.match(r.stderr, /docker rm -f kind-registry/);
+            assert.deepEqual(r.calls, ["docker [inspect] [-f] [{{.State.Running}}] [kind-registry]", PORT_INSPECT], "nothing is started or removed");
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     test("delete removes the container", () => {
