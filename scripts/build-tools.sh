@@ -7,6 +7,7 @@
 #   scripts/build-tools.sh [tool ...]          build (all tools by default)
 #   scripts/build-tools.sh --check [tool ...]  smoke-test built binaries
 #   scripts/build-tools.sh --list              tools and pinned versions
+#   scripts/build-tools.sh --bin-dir           link what is built, build nothing
 #   scripts/build-tools.sh --depset NAME       rewrite scripts/tools/depsets/NAME.txt
 #   PATH="$(scripts/build-tools.sh | tail -1):$PATH"
 #
@@ -92,6 +93,7 @@ main() {
   case "${1:-}" in
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; return 0 ;;
     --list) for tool in "${ALL_TOOLS[@]}"; do echo "$tool $("version_$(fn "$tool")")"; done; return 0 ;;
+    --bin-dir) mkdir -p "$TOOLS_DIR"; link_bin_dir; return ;;
     --check) shift; check_tools "$@"; return ;;
     --depset) shift; refresh_depset "$@"; return ;;
   esac

@@ -57,10 +57,11 @@ export interface BuildToolsResult {
 
 /**
  * `scripts/build-tools.sh [tool …]` (every tool when none is named): builds what is missing,
- * minutes to an hour cold, seconds warm. With `echoStderr` its progress shows as it goes.
+ * minutes to an hour cold, seconds warm; `["--bin-dir"]` builds nothing. With `echoStderr` its
+ * progress shows as it goes.
  */
-export async function buildTools(tools: readonly string[], o: { timeoutMs: number; echoStderr?: boolean }): Promise<BuildToolsResult> {
-    const r = await run("bash", [path.join(repoRoot, "scripts", "build-tools.sh"), ...tools], { cwd: repoRoot, timeoutMs: o.timeoutMs, echoStderr: o.echoStderr });
+export async function buildTools(args: readonly string[], o: { timeoutMs: number; echoStderr?: boolean }): Promise<BuildToolsResult> {
+    const r = await run("bash", [path.join(repoRoot, "scripts", "build-tools.sh"), ...args], { cwd: repoRoot, timeoutMs: o.timeoutMs, echoStderr: o.echoStderr });
     const last = r.stdout.trim().split("\n").pop();
     return { code: r.code, binDir: last && fs.existsSync(last) ? last : undefined, stdout: r.stdout, stderr: r.stderr };
 }
@@ -193,12 +194,14 @@ export interface ToolChain {
 
 /**
  * The bin directory of the tool chain. POLICY_STACK_TOOLS_BIN wins (a prepared directory);
- * otherwise scripts/build-tools.sh builds every tool that is missing, its progress on our stderr.
+ * otherwise scripts/build-tools.sh builds every tool that is missing, its progress on our stderr,
+ * or with POLICY_STACK_BUILD_TOOLS=0 only links the tools already built.
  */
 export async function resolveToolBinDir(): Promise<string> {
     const preset = process.env.POLICY_STACK_TOOLS_BIN;
     if (preset) return path.resolve(preset);
-    const r = await buildTools([], { timeoutMs: 80 * 60_000, echoStderr: true });
+    const noBuild = process.env.POLICY_STACK_BUILD_TOOLS === "0";
+    const r = await buildTools(noBuild ? ["--bin-dir"] : [], { timeoutMs: 80 * 60_000, echoStderr: true });
     if (!r.binDir) throw new Error(`scripts/build-tools.sh did not print a bin directory (exit ${r.code}): ${r.stdout}`);
     // A failed tool build is reported by locateToolChain as what is missing, with the other tools still usable.
     return r.binDir;
