@@ -4,6 +4,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,6 +15,7 @@ import { kubeconfigOnceCreated } from "../harness/kube";
 import { checkOk, run, runOk } from "../harness/processes";
 import type { RegistryHandle } from "../harness/registry";
 import { seedStack } from "../harness/stack";
+import { calls, fakeTool } from "../support/scripts";
 import { E2E_TOOLS, findTool, locateToolChain, readToolsEnv, TOOL_OF_BINARY } from "../harness/tools";
 import { E2eWorkspace } from "../harness/workspace";
 
@@ -82,6 +84,43 @@ describe("harness tools reader", () => {
             });
         } finally {
             fs.rmSync(empty, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("build-tools.sh --bin-dir (POLICY_STACK_BUILD_TOOLS=0)", () => {
+    it("links the tools already built and builds nothing: go is asked only for its environment", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bin-dir-"));
+        try {
+            const toolsDir = path.join(dir, "tools");
+            const etcdVersion = readToolsEnv().ETCD_VERSION;
+            const etcd = path.join(toolsDir, "etcd", etcdVersion, "bin", "etcd");
+            fs.mkdirSync(path.dirname(etcd), { recursive: true });
+            fs.writeFileSync(etcd, "#!/bin/sh\n", { mode: 0o755 });
+            fs.writeFileSync(path.join(toolsDir, "etcd", etcdVersion, "stamp"), `version=${etcdVersion}\n`);
+            const fakeBin = path.join(dir, "fake-bin");
+            fs.mkdirSync(fakeBin);
+            fakeTool(fakeBin, "go", `case "$1 $2" in
+  "env GOVERSION") echo go1.0.0 ;;
+  "env GOOS") echo linux ;;
+  "env GOARCH") echo amd64 ;;
+  "env "*) echo "$d/$2" ;;
+  *) echo "go $* must not run" >&2; exit 1 ;;
+esac`);
+            const r = spawnSync("bash", [path.join(repoRoot, "scripts", "build-tools.sh"), "--bin-dir"], {
+                encoding: "utf8", env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, POLICY_STACK_TOOLS_DIR: toolsDir },
+            });
+            assert.equal(r.status, 0, r.stderr);
+            const binDir = r.stdout.trim().split("\n").pop() ?? "";
+            assert.equal(path.dirname(binDir), toolsDir);
+            assert.match(path.basename(binDir), /^bin-[0-9a-f]{12}$/);
+            assert.equal(fs.readlinkSync(path.join(binDir, "etcd")), etcd);
+            assert.deepEqual(fs.readdirSync(binDir), ["etcd"], "only what was built is linked");
+            const goCalls = calls(fakeBin);
+            assert.ok(goCalls.length > 0, "the fake go was on PATH and was asked");
+            assert.deepEqual(goCalls.filter((c) => !c.startsWith("go [env]")), [], "go ran for nothing but its environment");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 });
