@@ -93,7 +93,7 @@ main() {
   case "${1:-}" in
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; return 0 ;;
     --list) for tool in "${ALL_TOOLS[@]}"; do echo "$tool $("version_$(fn "$tool")")"; done; return 0 ;;
-    --bin-dir) mkdir -p "$TOOLS_DIR"; link_bin_dir; return ;;
+    --bin-dir) mkdir -p "$TOOLS_DIR"; warn_stale; link_bin_dir; return ;;
     --check) shift; check_tools "$@"; return ;;
     --depset) shift; refresh_depset "$@"; return ;;
   esac

@@ -163,6 +163,18 @@ link_bin_dir() {
   echo "$bindir"
 }
 
+# warn_stale: name each built tool whose stamp is not of the current recipe, pins and dependency
+# set (--bin-dir links it all the same: it builds nothing, and the version is the pinned one).
+warn_stale() {
+  local tool t dir
+  for tool in "${ALL_TOOLS[@]}"; do
+    t=$(fn "$tool"); dir="$TOOLS_DIR/$tool/$("version_$t")"
+    [ -f "$dir/stamp" ] || continue
+    is_built "$tool" "$dir" "$(fingerprint "$tool")" ||
+      log "$tool: built from an earlier recipe or dependency set, linked as it is (scripts/build-tools.sh $tool rebuilds it)"
+  done
+}
+
 # check_tools [tool ...]: run each built tool's smoke test.
 check_tools() {
   local tools=("$@") tool t dir rc failed=0

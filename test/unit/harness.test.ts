@@ -89,7 +89,7 @@ describe("harness tools reader", () => {
 });
 
 describe("build-tools.sh --bin-dir (POLICY_STACK_BUILD_TOOLS=0)", () => {
-    it("links the tools already built and builds nothing: go is asked only for its environment", () => {
+    it("links the tools already built, naming any built from an earlier recipe, and builds nothing: go is asked only for its environment", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bin-dir-"));
         try {
             const toolsDir = path.join(dir, "tools");
@@ -116,6 +116,9 @@ esac`);
             assert.match(path.basename(binDir), /^bin-[0-9a-f]{12}$/);
             assert.equal(fs.readlinkSync(path.join(binDir, "etcd")), etcd);
             assert.deepEqual(fs.readdirSync(binDir), ["etcd"], "only what was built is linked");
+            // The fake stamp records no fingerprint: an earlier recipe's build, linked with a warning.
+            assert.match(r.stderr, /etcd: built from an earlier recipe or dependency set, linked as it is \(scripts\/build-tools\.sh etcd rebuilds it\)/);
+            assert.equal(r.stderr.match(/built from an earlier recipe/g)?.length, 1, r.stderr);
             const goCalls = calls(fakeBin);
             assert.ok(goCalls.length > 0, "the fake go was on PATH and was asked");
             assert.deepEqual(goCalls.filter((c) => !c.startsWith("go [env]")), [], "go ran for nothing but its environment");
