@@ -6,9 +6,9 @@
 # tool cache is cold, under a second when it is warm) starts building first, in the background
 # and at low priority. The suites before the end-to-end ones leave much of the machine idle
 # (they wait on a registry, an API server, the Pulumi engine) and the build takes that time
-# instead of starting after them; at low priority it slows them little. Those suites build what they need
-# themselves (cosign, on first use) and so do the end-to-end ones: build-tools.sh locks each
-# tool, so they wait for a build already under way instead of starting a second one.
+# instead of starting after them; at low priority it slows them little. Those suites build what
+# they need themselves (cosign, on first use) and so do the end-to-end ones: build-tools.sh locks
+# each tool, so they wait for a build already under way instead of starting a second one.
 #
 # Not started when POLICY_STACK_TOOLS_BIN names a prepared tool directory or
 # POLICY_STACK_BUILD_TOOLS=0 (the suites then build nothing either). Its progress goes to
